@@ -1,0 +1,1 @@
+"""scidisco reasoning package."""

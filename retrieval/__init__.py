@@ -1,0 +1,1 @@
+"""scidisco retrieval package."""
