@@ -1,10 +1,10 @@
 """The ``scidisco`` command line.
 
-    scidisco run experiments/configs/demo.yaml        the main job; prints the run folder
-    scidisco run CONFIG --set rl.budget=3 --seed 1     override any config field
-    scidisco check-data                                is the data directory complete?
-    scidisco serve                                     the review web app
-    scidisco admin create-user --username ann --role reviewer
+scidisco run experiments/configs/demo.yaml        the main job; prints the run folder
+scidisco run CONFIG --set rl.budget=3 --seed 1     override any config field
+scidisco check-data                                is the data directory complete?
+scidisco serve                                     the review web app
+scidisco admin create-user --username ann --role reviewer
 """
 
 from __future__ import annotations
@@ -93,8 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the discovery loop on a YAML config")
     run.add_argument("config", nargs="?", default=DEMO_CONFIG, help=f"default: {DEMO_CONFIG}")
-    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                     help="override a config field, e.g. --set rl.budget=3 (repeatable)")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config field, e.g. --set rl.budget=3 (repeatable)",
+    )
     run.add_argument("--seed", type=int, help="override the config's seed")
     run.add_argument("--output-dir", help="where the run folder goes (default: runs/)")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -111,9 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _plugins() -> list[Callable[[Any], None]]:
     """Subcommands owned by other packages (review app, fine-tuning, experiments)."""
+    from experiments.cli import register as experiment_commands
     from hitl.cli import register as review_commands
 
-    return [review_commands]
+    return [review_commands, experiment_commands]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -137,11 +143,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _is_user_error(exc: Exception) -> bool:
     from agent.config import ConfigError
     from retrieval.datadir import DataDirError
+    from experiments.multirun import ExperimentError
     from retrieval.pubtator import PubTatorFormatError
 
-    return isinstance(exc, UserError | ConfigError | DataDirError | PubTatorFormatError)
+    user_errors = (UserError, ConfigError, DataDirError, PubTatorFormatError, ExperimentError)
+    return isinstance(exc, user_errors)
 
 
 if __name__ == "__main__":
     sys.exit(main())
-

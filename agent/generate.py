@@ -93,9 +93,7 @@ def _hypothesis(
         relation=settings.relation,
         object=graph.entity(c),
         scores=abc_features(graph, a, c),
-        provenance=Provenance(
-            generator="abc", intermediates=[graph.entity(b) for b in kept]
-        ),
+        provenance=Provenance(generator="abc", intermediates=[graph.entity(b) for b in kept]),
     )
 
 

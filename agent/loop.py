@@ -106,8 +106,11 @@ class DiscoveryLoop:
             lab = _load_lab(gold_path, cfg)
         with self._step("generate candidates"):
             targets = cfg.generation.targets or pick_targets(
-                graph, lab.positive_pairs(cfg.generation.relation), cfg.generation.n_targets,
-                cfg.generation.subject_type, cfg.generation.object_type,
+                graph,
+                lab.positive_pairs(cfg.generation.relation),
+                cfg.generation.n_targets,
+                cfg.generation.subject_type,
+                cfg.generation.object_type,
             )
             settings = AbcSettings(
                 subject_type=cfg.generation.subject_type,
@@ -124,26 +127,41 @@ class DiscoveryLoop:
         llm = self._llm()
         with self._step("retrieve evidence and score plausibility"):
             index = self._index(docs)
-            top_per_target = [h for pool in pools.values() for h in
-                              rank_pool(pool, 0.0, cfg.agent.symbolic_filter)
-                              [: cfg.agent.plausibility_per_target]]
+            top_per_target = [
+                h
+                for pool in pools.values()
+                for h in rank_pool(pool, 0.0, cfg.agent.symbolic_filter)[
+                    : cfg.agent.plausibility_per_target
+                ]
+            ]
             _attach_evidence(index, top_per_target, cfg.retrieval.k)
             score_plausibility(top_per_target, llm)
-            pools = {t: rank_pool(p, cfg.agent.llm_weight, cfg.agent.symbolic_filter)
-                     for t, p in pools.items()}
+            pools = {
+                t: rank_pool(p, cfg.agent.llm_weight, cfg.agent.symbolic_filter)
+                for t, p in pools.items()
+            }
         with self._step("rationales, dose check and LLM proposals"):
-            result_top = sorted((h for p in pools.values() for h in p),
-                                key=lambda h: -h.scores["rank"])[: cfg.agent.rationale_top_k]
+            result_top = sorted(
+                (h for p in pools.values() for h in p), key=lambda h: -h.scores["rank"]
+            )[: cfg.agent.rationale_top_k]
             write_rationales(result_top, llm)
             for h in result_top:
                 h.verdicts.append(dose_consistency([e.text for e in h.evidence]))
-            proposals = propose(docs[: cfg.agent.propose_documents], llm, lexicon) \
-                if cfg.agent.propose_documents else None
+            proposals = (
+                propose(docs[: cfg.agent.propose_documents], llm, lexicon)
+                if cfg.agent.propose_documents
+                else None
+            )
         with self._step("experiment selection"):
             comparison = compare_policies(
-                list(pools.values()), lab, cfg.rl.budget, cfg.rl.policies,
-                train_fraction=cfg.rl.train_fraction, timesteps=cfg.rl.timesteps,
-                episodes=cfg.rl.eval_episodes, seed=cfg.seed,
+                list(pools.values()),
+                lab,
+                cfg.rl.budget,
+                cfg.rl.policies,
+                train_fraction=cfg.rl.train_fraction,
+                timesteps=cfg.rl.timesteps,
+                episodes=cfg.rl.eval_episodes,
+                seed=cfg.seed,
             )
 
         metrics = {**ranking_metrics(pools, lab, cfg.generation.relation), **comparison.metrics}
@@ -151,8 +169,12 @@ class DiscoveryLoop:
             metrics["llm/proposals_accepted"] = float(len(proposals.accepted))
             metrics["llm/proposals_rejected"] = float(len(proposals.rejected))
         return LoopResult(
-            pools=pools, proposals=proposals, metrics=metrics, curves=comparison.curves,
-            inputs={"corpus": corpus_path, "gold": gold_path}, timings=dict(self.timings),
+            pools=pools,
+            proposals=proposals,
+            metrics=metrics,
+            curves=comparison.curves,
+            inputs={"corpus": corpus_path, "gold": gold_path},
+            timings=dict(self.timings),
         )
 
     def _llm(self) -> LLMBackend:

