@@ -142,8 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _is_user_error(exc: Exception) -> bool:
     from agent.config import ConfigError
-    from retrieval.datadir import DataDirError
     from experiments.multirun import ExperimentError
+    from retrieval.datadir import DataDirError
     from retrieval.pubtator import PubTatorFormatError
 
     user_errors = (UserError, ConfigError, DataDirError, PubTatorFormatError, ExperimentError)

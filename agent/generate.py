@@ -64,7 +64,7 @@ def generate_for_target(
     for b in sorted(target_neighbors):
         weight = 1.0 / math.log1p(graph.doc_count(b))
         for a in graph.neighbors(b):
-            if a == target or a in target_neighbors or a == b:
+            if a in (target, b) or a in target_neighbors:
                 continue
             if graph.entity(a).type != settings.subject_type:
                 continue

@@ -7,12 +7,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
-from jinja2 import Environment, PackageLoader, select_autoescape  # noqa: E402
+import matplotlib.pyplot as plt
+from jinja2 import Environment, PackageLoader, select_autoescape
 
-from agent.config import RunConfig  # noqa: E402
-from agent.loop import LoopResult  # noqa: E402
-from agent.types import Hypothesis  # noqa: E402
+from agent.config import RunConfig
+from agent.loop import LoopResult
+from agent.types import Hypothesis
 
 TOP_N = 10
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
-import pandas as pd  # noqa: E402
-import yaml  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+import yaml
 
-from experiments.multirun import ExperimentError, read_metrics  # noqa: E402
+from experiments.multirun import ExperimentError, read_metrics
 
 
 def collect(run_dirs: list[Path]) -> pd.DataFrame:

@@ -44,5 +44,5 @@ def test_mean_and_std_over_seeds(tmp_path: Path) -> None:
 
 def test_folder_without_metrics_is_named(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ExperimentError, match="empty has no metrics.json"):
+    with pytest.raises(ExperimentError, match=r"empty has no metrics\.json"):
         collect([tmp_path / "empty"])
