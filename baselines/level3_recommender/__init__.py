@@ -1,0 +1,1 @@
+"""Level 3 baseline: MovieLens recommendations, evaluated offline, batch-stored, served live."""
