@@ -1,0 +1,278 @@
+"""A gymnasium environment for choosing which hypothesis to test next.
+
+One episode = one candidate pool (a list of `Hypothesis`, padded to ``max_candidates``). Each
+step the agent picks one untested candidate, the lab answers, and the reward is 1 for a
+confirmed discovery minus ``cost_weight * outcome.cost``. The episode ends when ``budget``
+tests are spent or every candidate has been tested.
+
+Observation (float32, shape ``(max_candidates * (len(score_keys) + 5) + 1,)``), per slot:
+
+* each configured score, min-max normalised within the pool (0.5 when all are equal,
+  0 for a missing score or a padding slot);
+* ``tested`` (0/1) and ``outcome`` (+1 confirmed, -1 refuted, 0 untested or undecided);
+* feedback: the number of confirmed and of refuted tested candidates that share an entity
+  (subject, object or intermediate) with this one, divided by ``budget``;
+* ``present`` (1 for a real candidate, 0 for padding);
+
+then the remaining budget as a fraction of ``budget``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.types import Hypothesis, Outcome
+from rl.labs import Lab
+
+N_FIXED_FEATURES = 5  # tested, outcome, confirmed links, refuted links, present
+
+
+class InvalidActionError(ValueError):
+    """The chosen slot is padding, already tested, or out of range."""
+
+
+class EnvConfig(BaseModel):
+    """Shape of the selection environment; a trained policy only runs with the same one."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_candidates: int = Field(gt=0, description="Slots per pool; smaller pools are padded.")
+    score_keys: tuple[str, ...] = Field(
+        default=(), description="`Hypothesis.scores` keys shown to the agent, in this order."
+    )
+    cost_weight: float = Field(default=0.0, ge=0.0, description="Reward penalty per unit cost.")
+    shuffle: bool = Field(default=True, description="Shuffle candidate order at every reset.")
+
+    @property
+    def n_features(self) -> int:
+        return len(self.score_keys) + N_FIXED_FEATURES
+
+    @classmethod
+    def for_pools(cls, pools: Sequence[Sequence[Hypothesis]], **overrides: Any) -> EnvConfig:
+        """The largest pool size and the sorted union of score keys, unless overridden."""
+        keys = sorted({k for pool in pools for h in pool for k in h.scores})
+        values: dict[str, Any] = {
+            "max_candidates": max(len(p) for p in pools),
+            "score_keys": tuple(keys),
+        }
+        return cls(**(values | overrides))
+
+
+class _MaskedDiscrete(spaces.Discrete):
+    """`Discrete` whose unmasked ``sample()`` draws only currently valid actions.
+
+    Random agents (and gymnasium's and SB3's env checkers, which step with ``sample()``) thus
+    exercise legal moves, while an explicit illegal action still raises. Pickles as a plain
+    `Discrete` so saved models do not drag the environment along.
+    """
+
+    valid: np.ndarray | None = None
+
+    def sample(
+        self, mask: np.ndarray | None = None, probability: np.ndarray | None = None
+    ) -> np.int64:
+        if mask is None and probability is None and self.valid is not None and self.valid.any():
+            mask = self.valid.astype(np.int8)
+        return super().sample(mask=mask, probability=probability)
+
+    def __reduce__(self) -> tuple[type, tuple[int]]:
+        return spaces.Discrete, (int(self.n),)
+
+
+class HypothesisSelectionEnv(gym.Env[np.ndarray, np.int64]):
+    """Pick hypotheses to test from a pool under a budget (see the module docstring).
+
+    Args:
+        pools: candidate pools; each episode draws one (or ``options={"pool": i}``).
+        lab: answers the tests.
+        budget: number of tests per episode.
+        config: observation layout and reward; default `EnvConfig.for_pools(pools)`.
+    """
+
+    metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012 (gymnasium declares it so)
+
+    def __init__(
+        self,
+        pools: Sequence[Sequence[Hypothesis]],
+        lab: Lab,
+        budget: int,
+        config: EnvConfig | None = None,
+    ) -> None:
+        if not pools or any(len(p) == 0 for p in pools):
+            raise ValueError("`pools` must be a non-empty list of non-empty hypothesis lists")
+        if budget < 1:
+            raise ValueError(f"`budget` must be at least 1 test, got {budget}")
+        self.config = config or EnvConfig.for_pools(pools)
+        too_big = [i for i, p in enumerate(pools) if len(p) > self.config.max_candidates]
+        if too_big:
+            raise ValueError(
+                f"pool {too_big[0]} has {len(pools[too_big[0]])} candidates, more than "
+                f"`max_candidates`={self.config.max_candidates}; raise it or split the pool"
+            )
+        self.pools = [list(p) for p in pools]
+        self.lab, self.budget = lab, budget
+        n, f = self.config.max_candidates, self.config.n_features
+        self.observation_space = spaces.Box(-1.0, 1.0, shape=(n * f + 1,), dtype=np.float32)
+        self._space = _MaskedDiscrete(n)
+        self.action_space = self._space
+        self.pool_index = 0
+        self.candidates: list[Hypothesis] = []
+        self.history: list[tuple[Hypothesis, Outcome]] = []
+        self._prepare_pool()
+
+    # --- episode ------------------------------------------------------------------------
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Draw a pool (``options={"pool": i}`` picks one) and clear the tests."""
+        super().reset(seed=seed)
+        options = options or {}
+        index = options.get("pool")
+        if index is None:
+            index = int(self.np_random.integers(len(self.pools)))
+        elif not 0 <= index < len(self.pools):
+            raise ValueError(f"options['pool']={index} is outside 0..{len(self.pools) - 1}")
+        self.pool_index = int(index)
+        pool = self.pools[self.pool_index]
+        order = self.np_random.permutation(len(pool)) if self.config.shuffle else range(len(pool))
+        self.candidates = [pool[i] for i in order]
+        self._prepare_pool()
+        self.history = []
+        return self._observation(), self._info(None)
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """Test the candidate in slot ``action``.
+
+        Raises:
+            InvalidActionError: the slot is padding, already tested or out of range.
+            RuntimeError: the episode is over; call `reset` first.
+        """
+        if not self.candidates or self._done():
+            raise RuntimeError("the episode is over (budget spent or pool exhausted); call reset()")
+        slot = self._check_action(action)
+        outcome = self.lab.test(self.candidates[slot])
+        self.history.append((self.candidates[slot], outcome))
+        self._tested[slot] = True
+        self._outcome[slot] = {True: 1.0, False: -1.0, None: 0.0}[outcome.confirmed]
+        self._space.valid = self.action_masks()
+        reward = float(outcome.confirmed is True) - self.config.cost_weight * outcome.cost
+        return self._observation(), reward, self._done(), False, self._info(outcome)
+
+    def action_masks(self) -> np.ndarray:
+        """Boolean mask over slots: True for real candidates not yet tested (for MaskablePPO)."""
+        mask = self._present & ~self._tested
+        if len(self.history) >= self.budget:
+            mask[:] = False
+        return mask
+
+    @property
+    def discoveries(self) -> int:
+        """Confirmed outcomes so far in this episode."""
+        return sum(o.confirmed is True for _, o in self.history)
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _prepare_pool(self) -> None:
+        n, count = self.config.max_candidates, len(self.candidates)
+        self._present = np.zeros(n, dtype=bool)
+        self._present[:count] = True
+        self._tested = np.zeros(n, dtype=bool)
+        self._outcome = np.zeros(n, dtype=np.float32)
+        self._raw_scores = np.full((n, len(self.config.score_keys)), np.nan)
+        for i, h in enumerate(self.candidates):
+            for k, key in enumerate(self.config.score_keys):
+                self._raw_scores[i, k] = h.scores.get(key, np.nan)
+        self._scores = _minmax(self._raw_scores[:count], n)
+        self._links = np.zeros((n, n), dtype=np.float32)
+        self._links[:count, :count] = shared_entities(self.candidates)
+        self._space.valid = self.action_masks()
+
+    def _check_action(self, action: Any) -> int:
+        try:
+            slot = int(action)
+        except (TypeError, ValueError):
+            raise InvalidActionError(f"action must be an integer slot, got {action!r}") from None
+        n = self.config.max_candidates
+        if not 0 <= slot < n:
+            raise InvalidActionError(f"action {slot} is outside the slots 0..{n - 1}")
+        if not self._present[slot]:
+            raise InvalidActionError(
+                f"action {slot} is a padding slot (this pool has {len(self.candidates)} "
+                "candidates); use action_masks() to pick valid slots"
+            )
+        if self._tested[slot]:
+            raise InvalidActionError(
+                f"action {slot} ({self.candidates[slot].text()}) was already tested this "
+                "episode; use action_masks() to pick untested slots"
+            )
+        return slot
+
+    def _done(self) -> bool:
+        return len(self.history) >= self.budget or not (self._present & ~self._tested).any()
+
+    def _observation(self) -> np.ndarray:
+        confirmed = (self._outcome > 0).astype(np.float32)
+        refuted = (self._outcome < 0).astype(np.float32)
+        per_slot = np.column_stack(
+            [
+                self._scores,
+                self._tested.astype(np.float32),
+                self._outcome,
+                self._links @ confirmed / self.budget,
+                self._links @ refuted / self.budget,
+                self._present.astype(np.float32),
+            ]
+        )
+        remaining = 1.0 - len(self.history) / self.budget
+        return np.append(per_slot.ravel(), remaining).astype(np.float32)
+
+    def _info(self, outcome: Outcome | None) -> dict[str, Any]:
+        return {
+            "pool": self.pool_index,
+            "candidates": tuple(self.candidates),
+            "tested": self._tested.copy(),
+            "outcomes": self._outcome.copy(),
+            "scores": {
+                k: self._raw_scores[:, i].copy() for i, k in enumerate(self.config.score_keys)
+            },
+            "discoveries": self.discoveries,
+            "outcome": outcome,
+        }
+
+
+def entity_ids(hypothesis: Hypothesis) -> set[str]:
+    """Subject, object and intermediate entity ids: the groups a hypothesis belongs to."""
+    ids = {hypothesis.subject.id, hypothesis.object.id}
+    ids.update(e.id for e in hypothesis.provenance.intermediates)
+    return ids
+
+
+def shared_entities(candidates: Sequence[Hypothesis]) -> np.ndarray:
+    """Square 0/1 matrix: 1 where two distinct candidates share at least one entity id."""
+    groups = [entity_ids(h) for h in candidates]
+    links = np.zeros((len(groups), len(groups)), dtype=np.float32)
+    for i, a in enumerate(groups):
+        for j, b in enumerate(groups):
+            links[i, j] = float(i != j and bool(a & b))
+    return links
+
+
+def _minmax(raw: np.ndarray, n_slots: int) -> np.ndarray:
+    # Within-pool scaling: pools from different runs have incomparable score ranges.
+    out = np.zeros((n_slots, raw.shape[1]), dtype=np.float32)
+    for k in range(raw.shape[1]):
+        column = raw[:, k]
+        finite = np.isfinite(column)
+        if not finite.any():
+            continue
+        low, high = column[finite].min(), column[finite].max()
+        scaled = (column - low) / (high - low) if high > low else np.full_like(column, 0.5)
+        out[: len(column), k] = np.where(finite, scaled, 0.0)
+    return out

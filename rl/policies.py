@@ -1,0 +1,182 @@
+"""Selection policies: which untested hypothesis to send to the lab next.
+
+Every policy has one shape: ``reset(seed)`` at the start of an episode, then
+``select(obs, mask, info) -> slot`` with the environment's observation, its action mask and
+its info dict (``info["candidates"]``, ``info["outcomes"]``, ``info["scores"]``). Baselines read
+the info dict; the learned `MaskablePPOPolicy` reads only the observation and the mask.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from agent.types import Hypothesis
+from rl.env import entity_ids
+
+logger = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """A rule for picking the next slot among those the mask allows."""
+
+    name: str
+
+    def reset(self, seed: int | None = None) -> None:
+        """Start an episode (reseeds any randomness)."""
+        ...
+
+    def select(self, obs: np.ndarray, mask: np.ndarray, info: dict[str, Any]) -> int:
+        """Return a slot with ``mask[slot]`` True."""
+        ...
+
+
+def _valid_slots(mask: np.ndarray) -> np.ndarray:
+    slots = np.flatnonzero(mask)
+    if slots.size == 0:
+        raise ValueError("no valid action: every slot is masked (is the episode over?)")
+    return slots
+
+
+def _argmax_masked(values: np.ndarray, mask: np.ndarray, tiebreak: np.ndarray | None) -> int:
+    """Slot of the largest value among valid slots; ties go to ``tiebreak``, then lowest slot."""
+    slots = _valid_slots(mask)
+    second = np.zeros(len(slots)) if tiebreak is None else np.nan_to_num(tiebreak[slots], nan=-1e9)
+    # lexsort sorts by the last key first; negate for descending order, stable on slot index.
+    order = np.lexsort((slots, -second, -values[slots]))
+    return int(slots[order[0]])
+
+
+class RandomPolicy:
+    """Uniformly random among untested candidates."""
+
+    name = "random"
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._rng = np.random.default_rng(seed)
+
+    def reset(self, seed: int | None = None) -> None:
+        if seed is not None:
+            self._rng = np.random.default_rng(seed)
+
+    def select(self, obs: np.ndarray, mask: np.ndarray, info: dict[str, Any]) -> int:
+        return int(self._rng.choice(_valid_slots(mask)))
+
+
+class GreedyPolicy:
+    """Highest ``scores[score_key]`` first (missing scores last, ties to the lowest slot)."""
+
+    def __init__(self, score_key: str) -> None:
+        self.score_key = score_key
+        self.name = f"greedy:{score_key}"
+
+    def reset(self, seed: int | None = None) -> None:
+        pass
+
+    def select(self, obs: np.ndarray, mask: np.ndarray, info: dict[str, Any]) -> int:
+        scores = info["scores"].get(self.score_key)
+        if scores is None:
+            raise KeyError(
+                f"score {self.score_key!r} is not in the environment's `score_keys` "
+                f"{sorted(info['scores'])}; add it to EnvConfig.score_keys"
+            )
+        return _argmax_masked(np.nan_to_num(scores, nan=-np.inf), mask, None)
+
+
+class _GroupBandit:
+    """Beta-Bernoulli counts over the entity groups of the current pool.
+
+    Model: each entity id g (a subject, an object or an intermediate) has an unknown rate
+    theta_g at which hypotheses involving it are confirmed, with prior Beta(alpha, beta). Every
+    tested candidate of the episode updates all its groups (confirmed: alpha_g += 1, refuted:
+    beta_g += 1; undecided outcomes teach nothing). A candidate's rate is the mean of its
+    groups' rates, so two hypotheses sharing a chemical or an intermediate inform each other.
+    """
+
+    def __init__(self, alpha: float, beta: float, score_key: str | None) -> None:
+        if alpha <= 0 or beta <= 0:
+            raise ValueError(f"Beta prior needs alpha, beta > 0, got {alpha}, {beta}")
+        self.alpha, self.beta, self.score_key = alpha, beta, score_key
+
+    def counts(self, info: dict[str, Any]) -> tuple[list[list[str]], dict[str, list[float]]]:
+        candidates: Sequence[Hypothesis] = info["candidates"]
+        groups = [sorted(entity_ids(h)) for h in candidates]
+        posterior: dict[str, list[float]] = {}
+        for slot, members in enumerate(groups):
+            for g in members:
+                posterior.setdefault(g, [self.alpha, self.beta])
+            result = info["outcomes"][slot]
+            for g in members if result != 0 else ():
+                posterior[g][0 if result > 0 else 1] += 1.0
+        return groups, posterior
+
+    def tiebreak(self, info: dict[str, Any]) -> np.ndarray | None:
+        return info["scores"].get(self.score_key) if self.score_key else None
+
+
+class UCBPolicy(_GroupBandit):
+    """Upper confidence bound over entity groups (model: see `_GroupBandit`).
+
+    A group's value is its posterior mean plus ``c * sqrt(ln(t + 1) / (n_g + 1))``, with t the
+    tests so far this episode and n_g those involving the group; a candidate's value is the
+    mean over its groups. Ties (e.g. the first pick) go to ``score_key``, then the lowest slot.
+    """
+
+    def __init__(
+        self, c: float = 1.0, alpha: float = 1.0, beta: float = 1.0, score_key: str | None = None
+    ) -> None:
+        super().__init__(alpha, beta, score_key)
+        self.c = c
+        self.name = "ucb" + (f":{score_key}" if score_key else "")
+
+    def reset(self, seed: int | None = None) -> None:
+        pass
+
+    def select(self, obs: np.ndarray, mask: np.ndarray, info: dict[str, Any]) -> int:
+        groups, posterior = self.counts(info)
+        t = int(np.count_nonzero(info["tested"]))
+        values = np.full(len(mask), -np.inf)
+        for slot, members in enumerate(groups):
+            bounds = []
+            for g in members:
+                a, b = posterior[g]
+                n_g = a + b - self.alpha - self.beta
+                bounds.append(a / (a + b) + self.c * math.sqrt(math.log(t + 1) / (n_g + 1)))
+            values[slot] = float(np.mean(bounds))
+        return _argmax_masked(values, mask, self.tiebreak(info))
+
+
+class ThompsonPolicy(_GroupBandit):
+    """Thompson sampling over entity groups (model: see `_GroupBandit`).
+
+    Each step draws theta_g ~ Beta(alpha_g, beta_g) for every group and picks the candidate
+    with the highest mean draw over its groups.
+    """
+
+    def __init__(
+        self,
+        alpha: float = 1.0,
+        beta: float = 1.0,
+        score_key: str | None = None,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(alpha, beta, score_key)
+        self.name = "thompson" + (f":{score_key}" if score_key else "")
+        self._rng = np.random.default_rng(seed)
+
+    def reset(self, seed: int | None = None) -> None:
+        if seed is not None:
+            self._rng = np.random.default_rng(seed)
+
+    def select(self, obs: np.ndarray, mask: np.ndarray, info: dict[str, Any]) -> int:
+        groups, posterior = self.counts(info)
+        draws = {g: self._rng.beta(a, b) for g, (a, b) in sorted(posterior.items())}
+        values = np.full(len(mask), -np.inf)
+        for slot, members in enumerate(groups):
+            values[slot] = float(np.mean([draws[g] for g in members]))
+        return _argmax_masked(values, mask, self.tiebreak(info))
