@@ -1,0 +1,133 @@
+"""Users, password hashing (argon2id), API tokens and rate-limited login.
+
+Tokens are shown once and stored as SHA-256 digests: a leaked database does not leak
+usable tokens. Failed logins are stored in the database, so the limit holds across all
+server workers and restarts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hitl.db import utcnow
+from hitl.errors import Conflict, InvalidInput, NotFound, RateLimited
+from hitl.models import ApiToken, LoginAttempt, Role, User
+
+TOKEN_PREFIX = "sdk_"
+MIN_PASSWORD = 10
+_USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so both paths cost one argon2 check.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_user(session: Session, username: str, password: str, role: Role | str) -> User:
+    """Create a user.
+
+    Raises:
+        InvalidInput: bad username, short password or unknown role (the message says which).
+        Conflict: the username is taken.
+    """
+    if not _USERNAME.match(username):
+        raise InvalidInput(f"username {username!r} must be 3-64 letters, digits, '.', '_' or '-'")
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"password has {len(password)} characters; use at least {MIN_PASSWORD}")
+    try:
+        role = Role(role)
+    except ValueError:
+        raise InvalidInput(
+            f"role {role!r} is unknown; use one of {', '.join(r.value for r in Role)}"
+        ) from None
+    if session.scalar(select(User).where(User.username == username)) is not None:
+        raise Conflict(f"user {username!r} already exists")
+    user = User(username=username, password_hash=hash_password(password), role=role.value)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def user_by_name(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user named {username!r}; create one with `admin create-user`")
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, username: str, name: str) -> str:
+    """Create an API token for ``username`` and return it; only its digest is stored."""
+    user = user_by_name(session, username)
+    if not 1 <= len(name) <= 100:
+        raise InvalidInput(f"token name must be 1-100 characters, got {len(name)}")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, name=name, token_hash=_digest(token)))
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """The active user owning an unrevoked ``token``, else None."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
+    )
+    return row.user if row is not None and row.user.active else None
+
+
+def _recent_failures(session: Session, column: Any, value: str, window_s: int) -> int:
+    since = utcnow() - timedelta(seconds=window_s)
+    stmt = select(func.count()).where(
+        column == value, LoginAttempt.at >= since, LoginAttempt.success.is_(False)
+    )
+    return session.scalar(stmt) or 0
+
+
+def check_rate(session: Session, username: str, ip: str, max_failures: int, window_s: int) -> None:
+    """Raise :class:`RateLimited` after too many recent failures for this name or address.
+
+    An address gets four times the per-name budget (several users may share a proxy).
+    """
+    by_name = _recent_failures(session, LoginAttempt.username, username, window_s)
+    by_ip = _recent_failures(session, LoginAttempt.ip, ip, window_s)
+    if by_name >= max_failures or by_ip >= 4 * max_failures:
+        minutes = max(1, window_s // 60)
+        raise RateLimited(
+            f"too many failed logins; wait {minutes} minute(s) and try again", window_s
+        )
+
+
+def authenticate(session: Session, username: str, password: str, ip: str) -> User | None:
+    """Check a password and record the attempt (call :func:`check_rate` first).
+
+    Returns None for an unknown user, an inactive user or a wrong password alike, and does
+    not raise: the failed attempt must commit to count against the rate limit.
+    """
+    user = session.scalar(select(User).where(User.username == username[:64]))
+    ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+    ok = ok and user is not None and user.active
+    session.add(LoginAttempt(username=username[:64], ip=ip[:64], success=ok))
+    return user if ok else None

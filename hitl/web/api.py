@@ -1,0 +1,169 @@
+"""The JSON API: every review action, authenticated by bearer token.
+
+Status codes: 401 missing/invalid token, 403 role may not do this, 404 unknown
+hypothesis, 409 changed since you read it (body has ``current_version``), 422 invalid input.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+
+from hitl import actions, auth, queries
+from hitl.actions import BulkItem
+from hitl.errors import Forbidden
+from hitl.export import to_csv, to_json
+from hitl.models import Role
+from hitl.web.deps import DB, ApiUser
+from hitl.web.schemas import (
+    AuditOut,
+    BulkDecisionIn,
+    BulkOut,
+    ConflictOut,
+    DecisionIn,
+    EditIn,
+    ErrorOut,
+    HypothesisOut,
+    OutcomeIn,
+    QueueOut,
+    UserIn,
+    UserOut,
+)
+from hitl.web.views import ExportQuery, QueueQuery, audit_out, load_detail, queue_out, stream_export
+
+_AUTH: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "Missing or invalid API token."}
+}
+_WRITE: dict[int | str, dict[str, Any]] = {
+    **_AUTH,
+    403: {"model": ErrorOut, "description": "Your role may not change hypotheses."},
+    404: {"model": ErrorOut, "description": "No hypothesis with this id."},
+    409: {"model": ConflictOut, "description": "Changed by someone else since you read it."},
+}
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+@router.get("/health", tags=["meta"])
+def health() -> dict[str, str]:
+    """Liveness check; touches no database (also the benchmark's trivial endpoint)."""
+    return {"status": "ok"}
+
+
+@router.get("/me", responses=_AUTH)
+def me(user: ApiUser) -> UserOut:
+    """The user owning the token."""
+    return UserOut(id=user.id, username=user.username, role=Role(user.role))
+
+
+@router.get("/hypotheses", responses=_AUTH)
+def list_hypotheses(user: ApiUser, db: DB, params: QueueQuery) -> QueueOut:
+    """The review queue, filtered, sorted and paginated."""
+    with db.read() as session:
+        page = queries.list_queue(
+            session, params.filters(), params.sort, params.page, params.per_page
+        )
+    return queue_out(page)
+
+
+@router.get("/hypotheses/{hypothesis_id}", responses={**_AUTH, 404: {"model": ErrorOut}})
+def get_hypothesis(hypothesis_id: str, user: ApiUser, db: DB) -> HypothesisOut:
+    """One hypothesis with evidence, verdicts and proofs, scores, outcomes and history."""
+    return load_detail(db, hypothesis_id)
+
+
+@router.post("/hypotheses/{hypothesis_id}/decision", responses=_WRITE)
+def decide(hypothesis_id: str, body: DecisionIn, user: ApiUser, db: DB) -> HypothesisOut:
+    """Accept, reject or ask for more evidence, with an optional comment."""
+    with db.write() as session:
+        actions.decide(session, user, hypothesis_id, body.action, body.comment, body.version)
+    return load_detail(db, hypothesis_id)
+
+
+@router.patch("/hypotheses/{hypothesis_id}", responses=_WRITE)
+def edit(hypothesis_id: str, body: EditIn, user: ApiUser, db: DB) -> HypothesisOut:
+    """Replace the hypothesis's text (the machine's original is kept)."""
+    with db.write() as session:
+        actions.edit_text(session, user, hypothesis_id, body.text, body.version)
+    return load_detail(db, hypothesis_id)
+
+
+@router.post("/hypotheses/{hypothesis_id}/outcome", responses=_WRITE)
+def record_outcome(hypothesis_id: str, body: OutcomeIn, user: ApiUser, db: DB) -> HypothesisOut:
+    """Record a lab experiment's outcome (what rl's human lab reads)."""
+    with db.write() as session:
+        actions.record_outcome(
+            session,
+            user,
+            hypothesis_id,
+            body.confirmed,
+            body.lab,
+            body.cost,
+            body.detail,
+            body.version,
+        )
+    return load_detail(db, hypothesis_id)
+
+
+@router.post("/hypotheses/bulk-decision", responses=_WRITE)
+def bulk_decide(body: BulkDecisionIn, user: ApiUser, db: DB) -> BulkOut:
+    """One decision for many hypotheses; all or none (409 names the changed ones)."""
+    items = [BulkItem(i.id, i.version) for i in body.items]
+    with db.write() as session:
+        rows = actions.bulk_decide(session, user, items, body.action, body.comment)
+    return BulkOut(updated=len(rows), ids=sorted(r.id for r in rows))
+
+
+@router.get("/hypotheses/{hypothesis_id}/history", responses={**_AUTH, 404: {"model": ErrorOut}})
+def hypothesis_history(hypothesis_id: str, user: ApiUser, db: DB) -> list[AuditOut]:
+    """The hypothesis's audit entries, newest first."""
+    with db.read() as session:
+        queries.get_row(session, hypothesis_id)
+        return [audit_out(a) for a in queries.history(session, hypothesis_id)]
+
+
+@router.get("/audit", responses=_AUTH)
+def audit_log(
+    user: ApiUser, db: DB, limit: int = Query(default=100, ge=1, le=1000)
+) -> list[AuditOut]:
+    """The newest audit entries across all hypotheses."""
+    with db.read() as session:
+        return [audit_out(a) for a in queries.history(session, None, limit)]
+
+
+@router.get(
+    "/export",
+    responses={**_AUTH, 200: {"content": {"text/csv": {}, "application/json": {}}}},
+    response_class=StreamingResponse,
+)
+def export(user: ApiUser, db: DB, params: ExportQuery) -> StreamingResponse:
+    """Every hypothesis matching the filters, as CSV or JSON (streamed)."""
+    return export_response(db, params)
+
+
+def export_response(db: DB, params: ExportQuery) -> StreamingResponse:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    rows = stream_export(db, params)
+    if params.format == "json":
+        body, media = to_json(rows), "application/json"
+    else:
+        body, media = to_csv(rows), "text/csv; charset=utf-8"
+    disposition = f'attachment; filename="hypotheses-{stamp}.{params.format}"'
+    return StreamingResponse(body, media_type=media, headers={"Content-Disposition": disposition})
+
+
+@router.post(
+    "/users",
+    status_code=201,
+    responses={**_AUTH, 403: {"model": ErrorOut}, 409: {"model": ErrorOut}},
+)
+def create_user(body: UserIn, user: ApiUser, db: DB) -> UserOut:
+    """Create a user (admins only)."""
+    if user.role != Role.ADMIN.value:
+        raise Forbidden(f"only admins create users; {user.username!r} is a {user.role}")
+    with db.write() as session:
+        new = auth.create_user(session, body.username, body.password, body.role)
+        return UserOut(id=new.id, username=new.username, role=Role(new.role))

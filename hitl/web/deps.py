@@ -1,0 +1,98 @@
+"""Dependencies shared by routes: settings, database, the current user, CSRF."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from hitl.auth import user_for_token
+from hitl.db import Database
+from hitl.models import User
+from hitl.settings import Settings
+
+_bearer = HTTPBearer(auto_error=False, description="An API token from `admin create-token`.")
+
+
+class LoginRequired(Exception):
+    """A page needs a signed-in user; the app redirects to the login page."""
+
+    def __init__(self, next_url: str) -> None:
+        self.next_url = next_url
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_db(request: Request) -> Database:
+    return request.app.state.db
+
+
+DB = Annotated[Database, Depends(get_db)]
+
+
+def api_user(
+    db: DB, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> User:
+    """The user owning the request's bearer token; 401 when missing or unknown."""
+    if credentials is None:
+        raise HTTPException(
+            401,
+            "missing API token; send `Authorization: Bearer <token>` "
+            "(create one with `python -m hitl admin create-token`)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    with db.read() as session:
+        user = user_for_token(session, credentials.credentials)
+    if user is None:
+        raise HTTPException(
+            401, "invalid or revoked API token", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return user
+
+
+ApiUser = Annotated[User, Depends(api_user)]
+
+
+def page_user(request: Request, db: DB) -> User:
+    """The signed-in user of a page request; redirects to the login page otherwise."""
+    user_id = request.session.get("user_id")
+    user = None
+    if isinstance(user_id, int):
+        with db.read() as session:
+            user = session.get(User, user_id)
+    if user is None or not user.active:
+        request.session.pop("user_id", None)
+        raise LoginRequired(
+            str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
+        )
+    return user
+
+
+PageUser = Annotated[User, Depends(page_user)]
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, created on first use; every form carries it."""
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    expected = request.session.get("csrf")
+    if (
+        not isinstance(expected, str)
+        or not submitted
+        or not secrets.compare_digest(expected, submitted)
+    ):
+        raise HTTPException(
+            403,
+            "the form's security token is missing or expired (CSRF check); reload the "
+            "page and submit again",
+        )

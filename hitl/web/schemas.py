@@ -1,0 +1,153 @@
+"""Request and response bodies of the JSON API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hitl.actions import MAX_COMMENT, MAX_TEXT, Action
+from hitl.models import Role
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DecisionIn(_In):
+    action: Action
+    comment: str | None = Field(default=None, max_length=MAX_COMMENT)
+    version: int = Field(ge=1, description="The version you saw; a newer one gives 409.")
+
+
+class EditIn(_In):
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+    version: int = Field(ge=1)
+
+
+class OutcomeIn(_In):
+    confirmed: bool | None = Field(description="true, false, or null when inconclusive.")
+    lab: str = Field(default="human", max_length=100)
+    cost: float = Field(default=1.0, ge=0, lt=1e9)
+    detail: str = Field(default="", max_length=MAX_COMMENT)
+    version: int = Field(ge=1)
+
+
+class BulkItemIn(_In):
+    id: str = Field(min_length=1, max_length=16)
+    version: int = Field(ge=1)
+
+
+class BulkDecisionIn(_In):
+    items: list[BulkItemIn] = Field(min_length=1, max_length=20000)
+    action: Action
+    comment: str | None = Field(default=None, max_length=MAX_COMMENT)
+
+
+class UserIn(_In):
+    username: str = Field(min_length=3, max_length=64)
+    password: str = Field(min_length=10, max_length=200)
+    role: Role
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    role: Role
+
+
+class QueueItemOut(BaseModel):
+    id: str
+    text: str
+    subject_name: str
+    relation: str
+    object_name: str
+    status: str
+    verdict: str
+    score: float | None
+    reviewer: str | None
+    updated_at: datetime
+    version: int
+
+
+class QueueOut(BaseModel):
+    items: list[QueueItemOut]
+    total: int
+    page: int
+    per_page: int
+    pages: int
+
+
+class EvidenceOut(BaseModel):
+    pmid: str
+    text: str
+    score: float
+    retriever: str
+    url: str | None
+
+
+class VerdictOut(BaseModel):
+    check: str
+    passed: bool | None
+    reason: str
+    proof: list[str]
+
+
+class OutcomeOut(BaseModel):
+    confirmed: bool | None
+    lab: str
+    cost: float
+    detail: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    hypothesis_id: str | None
+    before: Any
+    after: Any
+    comment: str | None
+
+
+class HypothesisOut(BaseModel):
+    id: str
+    text: str
+    machine_text: str
+    subject: dict[str, str]
+    relation: str
+    object: dict[str, str]
+    rationale: str
+    cited_pmids: list[str]
+    scores: dict[str, float]
+    score: float | None
+    verdict: str
+    provenance: dict[str, Any]
+    status: str
+    reviewer: str | None
+    decision_comment: str | None
+    decided_at: datetime | None
+    version: int
+    runs: list[str]
+    evidence: list[EvidenceOut]
+    verdicts: list[VerdictOut]
+    outcomes: list[OutcomeOut]
+    history: list[AuditOut]
+
+
+class BulkOut(BaseModel):
+    updated: int
+    ids: list[str]
+
+
+class ErrorOut(BaseModel):
+    detail: str
+
+
+class ConflictOut(BaseModel):
+    detail: str
+    current_version: int | None
