@@ -1,0 +1,166 @@
+% The scidisco knowledge-base rules: entity types, the MeSH is-a hierarchy, relation
+% signatures, and the checks known / contradicts / well_typed.
+%
+% Facts live in one module per KnowledgeBase (Python names it, e.g. kb_3), so several KBs in
+% one process never see each other's facts. Every predicate here takes that module M first:
+%   M:tree(Entity, TreeNumber)                     a MeSH tree position of Entity
+%   M:parent(Child, Parent, ChildTree, ParentTree) one is-a edge, from a tree-number prefix
+%   M:declared(Entity, Type)                       type given by a corpus, for entities
+%                                                  without tree numbers (genes, MeSH C-IDs)
+%   M:fact(Subject, Relation, Object)              a known relation, e.g. a BC5CDR CID pair
+%
+% Proofs are lists of steps; each step is a list whose head names it (typed_tree, parent,
+% fact, rule, ...). Python renders them with entity names.
+
+:- module(scidisco_kb, [
+    kb_typing/8,
+    kb_known/6,
+    kb_contradicts/6,
+    signature/3
+]).
+
+:- use_module(library(lists)).
+:- use_module(library(apply)).
+
+%!  signature(?Relation, ?SubjectType, ?ObjectType)
+%
+%   The typed relation vocabulary: a chemical induces, treats or palliates a disease; genes,
+%   variants and chemicals are associated with diseases (and genes with chemicals); chemicals
+%   and genes interact with each other.
+signature(induces, chemical, disease).
+signature(treats, chemical, disease).
+signature(palliates, chemical, disease).
+signature(associated_with, gene, disease).
+signature(associated_with, variant, disease).
+signature(associated_with, chemical, disease).
+signature(associated_with, gene, gene).
+signature(associated_with, gene, chemical).
+signature(associated_with, chemical, gene).
+signature(interacts_with, chemical, chemical).
+signature(interacts_with, chemical, gene).
+signature(interacts_with, gene, chemical).
+signature(interacts_with, gene, gene).
+
+% Relations stated without direction: a fact O-R-S also makes S-R-O known.
+symmetric(interacts_with).
+symmetric(associated_with).
+
+% A therapeutic claim and an adverse-effect claim about the same pair oppose each other.
+opposite(treats, induces).
+opposite(palliates, induces).
+opposite(induces, treats).
+opposite(induces, palliates).
+
+%!  tree_type(+TreeNumber, -Type)
+%
+%   MeSH branch C (Diseases) and F03 (Mental Disorders) are diseases, D (Chemicals and
+%   Drugs) chemicals; any other branch is `other`.
+tree_type(TreeNumber, Type) :-
+    (   sub_atom(TreeNumber, 0, 1, _, 'C') -> Type = disease
+    ;   sub_atom(TreeNumber, 0, 3, _, 'F03') -> Type = disease
+    ;   sub_atom(TreeNumber, 0, 1, _, 'D') -> Type = chemical
+    ;   Type = other
+    ).
+
+%!  entity_type(+M, +Entity, +Declared, -Type, -Step) is nondet.
+%
+%   Tree numbers decide first (one step per type, citing its first tree number); then a type
+%   declared by a corpus; then Declared, the type the hypothesis itself gives (`none` if
+%   unknown); else the entity is `unknown`.
+entity_type(M, E, _, Type, [typed_tree, E, Type, TreeNumber]) :-
+    M:tree(E, _), !,
+    findall(T-TN, (M:tree(E, TN), tree_type(TN, T)), Pairs),
+    sort(1, @<, Pairs, PerType),
+    member(Type-TreeNumber, PerType).
+entity_type(M, E, _, Type, [typed_declared, E, Type]) :-
+    M:declared(E, _), !,
+    M:declared(E, Type).
+entity_type(_, E, Declared, Declared, [typed_hypothesis, E, Declared]) :-
+    Declared \== none, !.
+entity_type(_, E, _, unknown, [untyped, E]).
+
+%!  kb_typing(+M, +R, +S, +O, +SDecl, +ODecl, -Passed, -Proof) is det.
+%
+%   Passed is true when some type of S and some type of O fit a signature of R; the proof
+%   cites both types and the rule. Otherwise Passed is false and the proof lists every type
+%   found and the signatures R accepts.
+kb_typing(M, R, S, O, SDecl, ODecl, true, [StepS, StepO, [rule, well_typed, R, TS, TO]]) :-
+    entity_type(M, S, SDecl, TS, StepS),
+    entity_type(M, O, ODecl, TO, StepO),
+    signature(R, TS, TO), !.
+kb_typing(M, R, S, O, SDecl, ODecl, false, Proof) :-
+    findall(Step, entity_type(M, S, SDecl, _, Step), StepsS),
+    findall(Step, entity_type(M, O, ODecl, _, Step), StepsO),
+    findall([TS, TO], signature(R, TS, TO), Allowed),
+    append(StepsS, StepsO, Steps),
+    append(Steps, [[no_rule, R, Allowed]], Proof).
+
+%!  ancestor_paths(+M, +X, -Pairs) is det.
+%
+%   Every ancestor A of X with a shortest is-a path to it, as A-Steps where Steps runs from X
+%   upwards as [parent, Child, ChildTree, Parent, ParentTree] steps (breadth-first search).
+ancestor_paths(M, X, Pairs) :-
+    bfs(M, [X-[]], [X], [], Pairs).
+
+bfs(_, [], _, Acc, Pairs) :-
+    reverse(Acc, Pairs).
+bfs(M, [Node-Rev|Queue], Seen, Acc, Pairs) :-
+    findall(P-[[parent, Node, NT, P, PT]|Rev], M:parent(Node, P, NT, PT), Found),
+    sort(1, @<, Found, Unique),
+    exclude(seen_key(Seen), Unique, New),
+    pairs_keys(New, NewKeys),
+    append(Seen, NewKeys, Seen1),
+    append(Queue, New, Queue1),
+    foldl(add_path, New, Acc, Acc1),
+    bfs(M, Queue1, Seen1, Acc1, Pairs).
+
+seen_key(Seen, Key-_) :-
+    memberchk(Key, Seen).
+
+add_path(A-Rev, Acc, [A-Steps|Acc]) :-
+    reverse(Rev, Steps).
+
+%!  known_at(+M, +S, +R, +O, ?Level, -Steps) is nondet.
+%
+%   S R O holds in M exactly, for a narrower object (a descendant of O: implies the claim) or
+%   for a broader object (an ancestor of O), or for a sibling (sharing a parent with O).
+known_at(M, S, R, O, exact, [[fact, S, R, O]]) :-
+    M:fact(S, R, O).
+known_at(M, S, R, O, exact, [[fact, O, R, S], [rule, symmetric, R]]) :-
+    symmetric(R),
+    M:fact(O, R, S).
+known_at(M, S, R, O, narrower, [[fact, S, R, D]|Path]) :-
+    M:fact(S, R, D),
+    D \== O,
+    ancestor_paths(M, D, Ancestors),
+    memberchk(O-Path, Ancestors).
+known_at(M, S, R, O, broader, [[fact, S, R, A]|Path]) :-
+    ancestor_paths(M, O, Ancestors),
+    member(A-Path, Ancestors),
+    M:fact(S, R, A).
+known_at(M, S, R, O, sibling, [[fact, S, R, X], StepO, StepX]) :-
+    M:parent(O, P, OT, PT),
+    M:parent(X, P, XT, PT2),
+    X \== O,
+    M:fact(S, R, X),
+    StepO = [parent, O, OT, P, PT],
+    StepX = [parent, X, XT, P, PT2].
+
+%!  kb_known(+M, +S, +R, +O, -Level, -Proof) is semidet.
+%
+%   The strongest way S R O is known: exact, else narrower (a fact about a descendant of O
+%   entails it), else broader (a fact about an ancestor of O). Sibling facts do not count.
+kb_known(M, S, R, O, Level, Proof) :-
+    member(Level, [exact, narrower, broader]),
+    known_at(M, S, R, O, Level, Steps), !,
+    append(Steps, [[rule, known, Level]], Proof).
+
+%!  kb_contradicts(+M, +S, +R, +O, -Level, -Proof) is semidet.
+%
+%   The closest known fact that opposes S R O: the opposite relation (treats/palliates versus
+%   induces) for O itself, a narrower, a broader or a sibling disease, in that order.
+kb_contradicts(M, S, R, O, Level, Proof) :-
+    member(Level, [exact, narrower, broader, sibling]),
+    opposite(R, Opposite),
+    known_at(M, S, Opposite, O, Level, Steps), !,
+    append(Steps, [[rule, contradicts, R, Opposite, Level]], Proof).
