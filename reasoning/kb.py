@@ -209,8 +209,8 @@ class KnowledgeBase:
         self.close()
 
     def label(self, entity_id: str) -> str:
-        """``Name (ID)`` for proofs: corpus name, else MeSH name, else the id alone."""
-        name = self._names.get(entity_id) or self._mesh.name(entity_id)
+        """``Name (ID)`` for proofs: MeSH preferred name, else corpus name, else the id."""
+        name = self._mesh.name(entity_id) or self._names.get(entity_id)
         return f"{name} ({entity_id})" if name else entity_id
 
     def _labeller(self, h: Hypothesis) -> Namer:

@@ -56,6 +56,12 @@ def _render_rule(args: list[Any]) -> str:
     if name == "well_typed":
         relation, subject_type, object_type = args[1:]
         return f"rule well_typed({relation}, {subject_type}, {object_type})"
+    if name == "well_typed_symmetric":
+        relation, subject_type, object_type = args[1:]
+        return (
+            f"rule well_typed({relation}, {subject_type}, {object_type}), read backwards: "
+            f"{relation_words(relation)} is symmetric"
+        )
     if name == "symmetric":
         return f"rule symmetric({args[1]}): the relation holds in both directions"
     if name == "known":

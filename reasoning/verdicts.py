@@ -12,9 +12,10 @@ def typing_verdict(h: Hypothesis, passed: bool, steps: list[Any], label: Namer) 
     proof = render_proof(steps, label)
     relation = h.relation.value
     if passed:
+        subject_type, object_type = steps[0][2], steps[1][2]
         reason = (
-            f"{h.subject.name} and {h.object.name} have types that {relation_words(relation)} "
-            f"accepts: {steps[-1][3]} -> {steps[-1][4]}"
+            f"{h.subject.name} ({subject_type}) and {h.object.name} ({object_type}) fit "
+            f"{relation_words(relation)}"
         )
     else:
         allowed = ", ".join(f"{s} -> {o}" for s, o in steps[-1][2])
@@ -79,6 +80,15 @@ def consistency_verdict(
         return Verdict(check="consistent", passed=True, reason=reason, proof=proof)
     proof = render_proof(steps, label)
     fact = proof[0].removeprefix("known fact: ")
+    if level == "sibling":
+        # Siblings are often opposites (Hypertension/Hypotension under Vascular Diseases):
+        # methyldopa treats one and induces the other. Report the tension, do not fail.
+        reason = (
+            f"tension, not a contradiction: {fact}, a sibling of {h.object.name} in MeSH, "
+            f"while the hypothesis says {h.subject.name} {relation_words(relation)} "
+            f"{h.object.name}"
+        )
+        return Verdict(check="consistent", passed=None, reason=reason, proof=proof)
     reason = (
         f"contradicts a known fact about {level_words(level)}: {fact}, while the hypothesis "
         f"says {h.subject.name} {relation_words(relation)} {h.object.name}"

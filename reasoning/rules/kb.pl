@@ -84,16 +84,26 @@ entity_type(_, E, _, unknown, [untyped, E]).
 %   Passed is true when some type of S and some type of O fit a signature of R; the proof
 %   cites both types and the rule. Otherwise Passed is false and the proof lists every type
 %   found and the signatures R accepts.
-kb_typing(M, R, S, O, SDecl, ODecl, true, [StepS, StepO, [rule, well_typed, R, TS, TO]]) :-
+kb_typing(M, R, S, O, SDecl, ODecl, true, [StepS, StepO, Rule]) :-
     entity_type(M, S, SDecl, TS, StepS),
     entity_type(M, O, ODecl, TO, StepO),
-    signature(R, TS, TO), !.
+    accepts(R, TS, TO, Rule), !.
 kb_typing(M, R, S, O, SDecl, ODecl, false, Proof) :-
     findall(Step, entity_type(M, S, SDecl, _, Step), StepsS),
     findall(Step, entity_type(M, O, ODecl, _, Step), StepsO),
     findall([TS, TO], signature(R, TS, TO), Allowed),
     append(StepsS, StepsO, Steps),
     append(Steps, [[no_rule, R, Allowed]], Proof).
+
+%!  accepts(+R, +SubjectType, +ObjectType, -RuleStep) is semidet.
+%
+%   R accepts the types as given, or (for a symmetric relation) the other way round: BioRED
+%   states "disease Association gene" as often as "gene Association disease".
+accepts(R, TS, TO, [rule, well_typed, R, TS, TO]) :-
+    signature(R, TS, TO), !.
+accepts(R, TS, TO, [rule, well_typed_symmetric, R, TO, TS]) :-
+    symmetric(R),
+    signature(R, TO, TS).
 
 %!  ancestor_paths(+M, +X, -Pairs) is det.
 %
