@@ -3,8 +3,8 @@
 The serving folder it writes is everything the live service reads:
 
 - ``store.sqlite``: table ``recommendations(user_id, rank, movie_id, score)`` and ``meta``;
-- ``model.npz`` + ``model_items.npy``: the implicit ALS model and its index -> movieId map,
-  used to re-rank with recent interactions and to answer new users;
+- ``model.npz`` + ``model_items.npz``: the implicit ALS model, its index -> movieId map and its
+  confidence scale ``alpha``, used to re-rank with recent interactions and to answer new users;
 - ``fallback.json``: the popularity list and the titles, loaded into memory by the service so
   it can still answer when the store or the model is gone.
 """
@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 STORE = "store.sqlite"
 MODEL = "model.npz"
-MODEL_ITEMS = "model_items.npy"
+MODEL_ITEMS = "model_items.npz"
 FALLBACK = "fallback.json"
 SCHEMA = """
 CREATE TABLE recommendations (
@@ -57,7 +57,7 @@ def run_batch(ml: MovieLens, cfg: Level3Config, out: Path, chunk: int = 128) -> 
     model = Als(cfg.models.als, cfg.split.seed)
     model.fit(data)
     model.model.save(str(out / MODEL))
-    np.save(out / MODEL_ITEMS, data.item_ids)
+    np.savez(out / MODEL_ITEMS, item_ids=data.item_ids, alpha=np.float64(cfg.models.als.alpha))
     _write_fallback(ml, data, out / FALLBACK, cfg.batch.top_n)
 
     tmp = out / (STORE + ".tmp")

@@ -7,12 +7,8 @@ answers the same question: the top-k items per user, never an item the user rate
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from typing import Protocol
-
-# implicit warns that OpenBLAS threads fight its own; one BLAS thread is its advice.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 import pandas as pd
@@ -21,6 +17,7 @@ from implicit.als import AlternatingLeastSquares
 from implicit.bpr import BayesianPersonalizedRanking
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
+from threadpoolctl import threadpool_limits
 
 from .config import AlsConfig, BprConfig, ContentConfig
 
@@ -95,7 +92,9 @@ class _Implicit:
     def fit(self, data: Interactions) -> None:
         weights = data.matrix.copy()
         weights.data = self.alpha * weights.data / 5.0
-        self.model.fit(weights.tocsr(), show_progress=False)
+        # implicit parallelises itself; a multi-threaded BLAS underneath slows it (its warning).
+        with threadpool_limits(1, "blas"):
+            self.model.fit(weights.tocsr(), show_progress=False)
         # Items nobody rated in training keep their random/zero init; never recommend them.
         self.cold_items = np.flatnonzero(data.item_counts() == 0)
 
@@ -117,13 +116,14 @@ class Als(_Implicit):
 
     def __init__(self, cfg: AlsConfig, seed: int) -> None:
         self.alpha = cfg.alpha
-        self.model = AlternatingLeastSquares(
-            factors=cfg.factors,
-            regularization=cfg.regularization,
-            iterations=cfg.iterations,
-            random_state=seed,
-            num_threads=1,
-        )
+        with threadpool_limits(1, "blas"):  # implicit checks the BLAS threads when built
+            self.model = AlternatingLeastSquares(
+                factors=cfg.factors,
+                regularization=cfg.regularization,
+                iterations=cfg.iterations,
+                random_state=seed,
+                num_threads=1,
+            )
 
 
 class Bpr(_Implicit):
@@ -132,14 +132,15 @@ class Bpr(_Implicit):
     name = "bpr"
 
     def __init__(self, cfg: BprConfig, seed: int) -> None:
-        self.model = BayesianPersonalizedRanking(
-            factors=cfg.factors,
-            learning_rate=cfg.learning_rate,
-            regularization=cfg.regularization,
-            iterations=cfg.iterations,
-            random_state=seed,
-            num_threads=1,
-        )
+        with threadpool_limits(1, "blas"):
+            self.model = BayesianPersonalizedRanking(
+                factors=cfg.factors,
+                learning_rate=cfg.learning_rate,
+                regularization=cfg.regularization,
+                iterations=cfg.iterations,
+                random_state=seed,
+                num_threads=1,
+            )
 
 
 class Content:
