@@ -16,6 +16,9 @@ from agent.llm import LLMConfig
 from agent.types import EntityType, Relation
 
 
+PolicyName = Literal["random", "greedy", "ucb", "thompson", "ppo"]
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -75,8 +78,9 @@ class RLConfig(_Section):
     budget: int = Field(5, ge=1, description="Experiments per target (episode length).")
     train_fraction: float = Field(0.5, gt=0.0, lt=1.0, description="Targets used for training.")
     timesteps: int = Field(20_000, ge=100, description="MaskablePPO training steps.")
-    policies: list[Literal["random", "greedy", "ucb", "thompson", "ppo"]] = Field(
-        default_factory=lambda: ["random", "greedy", "ppo"]
+    policies: list[PolicyName] = Field(
+        default_factory=lambda: list[PolicyName](["random", "greedy", "ppo"]),
+        description="Policies compared on held-out targets; the last (or ppo) is deployed.",
     )
     eval_episodes: int = Field(5, ge=1, description="Seeds per evaluation pool.")
 

@@ -47,8 +47,8 @@ from retrieval.mesh import MeshVocabulary
 from retrieval.pubtator import Document
 from retrieval.readers import read_corpus
 from retrieval.store import DocumentStore
+from agent.selection import select_experiments
 from rl.labs import SimulatedLab
-from rl.policies import compare_policies
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ class DiscoveryLoop:
         with self._step("generate candidates"):
             targets = cfg.generation.targets or pick_targets(
                 graph,
-                lab.positive_pairs(cfg.generation.relation),
+                positive_pairs(lab, cfg.generation.relation),
                 cfg.generation.n_targets,
                 cfg.generation.subject_type,
                 cfg.generation.object_type,
@@ -153,7 +153,7 @@ class DiscoveryLoop:
                 else None
             )
         with self._step("experiment selection"):
-            comparison = compare_policies(
+            selection = select_experiments(
                 list(pools.values()),
                 lab,
                 cfg.rl.budget,
@@ -164,7 +164,7 @@ class DiscoveryLoop:
                 seed=cfg.seed,
             )
 
-        metrics = {**ranking_metrics(pools, lab, cfg.generation.relation), **comparison.metrics}
+        metrics = {**ranking_metrics(pools, lab, cfg.generation.relation), **selection.metrics}
         if proposals is not None:
             metrics["llm/proposals_accepted"] = float(len(proposals.accepted))
             metrics["llm/proposals_rejected"] = float(len(proposals.rejected))
@@ -172,7 +172,7 @@ class DiscoveryLoop:
             pools=pools,
             proposals=proposals,
             metrics=metrics,
-            curves=comparison.curves,
+            curves=selection.curves,
             inputs={"corpus": corpus_path, "gold": gold_path},
             timings=dict(self.timings),
         )
@@ -183,7 +183,7 @@ class DiscoveryLoop:
 
     def _index(self, docs: list[Document]) -> ChunkIndex:
         cfg = self.config.retrieval
-        chunks = chunk_documents(docs, chunk_size=cfg.chunk_size, overlap=cfg.chunk_overlap)
+        chunks = chunk_documents(docs, chunk_size=cfg.chunk_size, chunk_overlap=cfg.chunk_overlap)
         return ChunkIndex.build(chunks, load_embedder(), kind=cfg.index)
 
 
@@ -191,7 +191,7 @@ def ranking_metrics(
     pools: dict[str, list[Hypothesis]], lab: SimulatedLab, relation: Relation
 ) -> dict[str, float]:
     """Hits@k (share of targets with a true pair in the top k), MRR and pool positive rate."""
-    truth = lab.positive_pairs(relation)
+    truth = positive_pairs(lab, relation)
     ranks: list[int | None] = []
     positives = total = 0
     for target, pool in pools.items():
@@ -207,6 +207,11 @@ def ranking_metrics(
     metrics["ranking/targets"] = float(len(pools))
     metrics["ranking/pool_positive_rate"] = positives / total if total else 0.0
     return metrics
+
+
+def positive_pairs(lab: SimulatedLab, relation: Relation) -> set[tuple[str, str]]:
+    """``(subject, object)`` pairs the lab holds as true for ``relation``."""
+    return {(s, o) for (s, r, o), label in lab.facts.items() if label and r == relation}
 
 
 def _read(path: Path, fmt: str, limit: int | None) -> list[Document]:
