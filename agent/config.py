@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from agent.llm import LLMConfig
 from agent.types import EntityType, Relation
 
-
 PolicyName = Literal["random", "greedy", "ucb", "thompson", "ppo"]
 
 
