@@ -8,6 +8,15 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
+FALLBACK_REASONS = ("store_unavailable", "store_timeout", "model_unavailable", "model_error")
+ERROR_KINDS = (
+    "store_unavailable",
+    "store_timeout",
+    "model_error",
+    "model_load",
+    "fallback_load",
+    "unhandled",
+)
 # Loopback answers take ~1-5 ms; a store wait can reach the timeout (0.25 s) or SQLite's 2 s.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
@@ -54,6 +63,12 @@ class ServiceMetrics:
             ["source"],
             registry=self.registry,
         )
+
+        # Every known series exists from the start at 0, so rate() and alerts see a baseline.
+        for reason in FALLBACK_REASONS:
+            self.fallbacks.labels(reason=reason)
+        for kind in ERROR_KINDS:
+            self.errors.labels(kind=kind)
 
     def exposition(self) -> bytes:
         """The registry in Prometheus' text format."""

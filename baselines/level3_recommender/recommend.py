@@ -82,7 +82,7 @@ class Answer:
 def _try_load(part: str, loader: Callable[[], T], metrics: ServiceMetrics) -> T | None:
     try:
         return loader()
-    except (OSError, ValueError, KeyError) as exc:
+    except Exception as exc:  # any broken artifact (zip, pickle, shape) degrades, never crashes
         logger.warning("serving %s unavailable, degraded answers will follow: %s", part, exc)
         metrics.errors.labels(kind=f"{part}_load").inc()
         return None
