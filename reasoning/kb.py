@@ -24,7 +24,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Protocol
 
 from agent.types import Entity, Hypothesis, Relation, Verdict
-from reasoning.prolog import PrologEngine, engine, render
+from reasoning.prolog import PrologEngine, compound, engine, render
 from reasoning.proofs import Namer
 from reasoning.verdicts import consistency_verdict, novelty_verdict, typing_verdict
 
@@ -115,13 +115,12 @@ class KnowledgeBase:
         # dict.fromkeys: the same pair recurs across abstracts; keep one, in first-seen order.
         checked_facts = list(dict.fromkeys(_checked_fact(i, f) for i, f in enumerate(facts)))
 
-        n_tree = prolog.assert_all(module, (render("tree(%p,%p)", m, t) for m, t in tree_rows))
-        n_parent = prolog.assert_all(
-            module, (render("parent(%p,%p,%p,%p)", *edge) for edge in _parent_edges(tree_rows))
-        )
-        n_declared = prolog.assert_all(module, (render("declared(%p,%p)", *d) for d in declared))
+        n_tree = prolog.assert_all(module, (compound("tree", m, t) for m, t in tree_rows))
+        found = prolog.once("scidisco_kb:kb_derive_parents(%p, N)", module)
+        n_parent = int(found["N"]) if found else 0
+        n_declared = prolog.assert_all(module, (compound("declared", *d) for d in declared))
         n_facts = prolog.assert_all(
-            module, (render("fact(%p,%p,%p)", s, r.value, o) for s, r, o in checked_facts)
+            module, (compound("fact", s, r.value, o) for s, r, o in checked_facts)
         )
 
         names = {e.id: e.name for e in entity_list}
@@ -236,15 +235,6 @@ def _checked_fact(index: int, fact: tuple[str, Relation, str]) -> tuple[str, Rel
     if not checked[0] or not checked[2]:
         raise ValueError(f"fact #{index} {fact!r} has an empty entity id")
     return checked
-
-
-def _parent_edges(tree_rows: list[tuple[str, str]]) -> Iterator[tuple[str, str, str, str]]:
-    """(child, parent, child tree number, parent tree number) from tree-number prefixes."""
-    owner = {tn: mid for mid, tn in tree_rows}
-    for mid, tn in tree_rows:
-        parent_tn, dot, _ = tn.rpartition(".")
-        if dot and parent_tn in owner:
-            yield mid, owner[parent_tn], tn, parent_tn
 
 
 def _clear_module(prolog: PrologEngine, module: str) -> None:

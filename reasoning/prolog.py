@@ -20,6 +20,7 @@ properly quoted atoms (:func:`quote_atom`), numbers or lists, so a name such as
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -34,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 _LOCK = threading.RLock()
 _VARIABLE = re.compile(r"^[A-Z_][A-Za-z0-9_]*$")
+_FUNCTOR = re.compile(r"^[a-z][A-Za-z0-9_]*$")
 _PLACEHOLDER = "%p"
 # Atoms per assertz batch: one query of 5,000 facts parses in about 10 ms.
 _BATCH = 5000
@@ -90,6 +92,8 @@ def quote_atom(text: str) -> str:
     """
     if "\0" in text:
         raise ValueError(f"cannot pass {text!r} to Prolog: it contains a NUL character")
+    if text.isprintable() and "\\" not in text and "'" not in text:
+        return f"'{text}'"  # the common case, checked in C: nothing to escape
     out = ["'"]
     for char in text:
         if char in "\\'":
@@ -101,6 +105,22 @@ def quote_atom(text: str) -> str:
             out.append(f"\\x{ord(char):x}\\")
     out.append("'")
     return "".join(out)
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _quote_cached(text: str) -> str:
+    return quote_atom(text)
+
+
+def compound(name: str, *atoms: str) -> Term:
+    """``name('a1', 'a2', ...)`` from strings quoted as atoms: the fast path for bulk facts.
+
+    Raises:
+        ValueError: ``name`` is not a plain lower-case Prolog atom.
+    """
+    if not _FUNCTOR.match(name):
+        raise ValueError(f"`name` {name!r} is not a plain Prolog atom (like `fact`)")
+    return Term(f"{name}({','.join(_quote_cached(a) for a in atoms)})")
 
 
 def to_prolog(value: object) -> str:
@@ -159,6 +179,10 @@ class PrologEngine:
     def _run(self, goal: str, limit: int = -1) -> list[dict[str, Any]]:
         from pyswip.prolog import PrologError as PyswipError
 
+        if threading.current_thread() is not threading.main_thread() and not hasattr(
+            _THREADS, "engine"
+        ):
+            _THREADS.engine = _ThreadEngine()
         with _LOCK:
             try:
                 return list(self._prolog.query(goal, maxresult=limit, catcherrors=True))
@@ -239,6 +263,22 @@ def _parse_error(error: Any, default_path: Path) -> tuple[str, int, int, str]:
     return str(file) or str(default_path), int(line), int(column), str(text).strip()
 
 
+class _ThreadEngine:
+    """Held in thread-local storage by threads that queried Prolog; releases their engine.
+
+    pyswip attaches a Prolog engine to each new thread and never frees it, so SWI-Prolog warns
+    "Failed to stop Prolog threads" at exit. Thread-local values die with their thread, in
+    that thread, which is where SWI-Prolog wants ``PL_thread_destroy_engine`` called.
+    """
+
+    def __del__(self) -> None:
+        from pyswip import core
+
+        with _LOCK:
+            core._lib.PL_thread_destroy_engine()
+
+
+_THREADS = threading.local()
 _ENGINE: PrologEngine | None = None
 
 

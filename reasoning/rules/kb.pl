@@ -4,7 +4,8 @@
 % Facts live in one module per KnowledgeBase (Python names it, e.g. kb_3), so several KBs in
 % one process never see each other's facts. Every predicate here takes that module M first:
 %   M:tree(Entity, TreeNumber)                     a MeSH tree position of Entity
-%   M:parent(Child, Parent, ChildTree, ParentTree) one is-a edge, from a tree-number prefix
+%   M:parent(Child, Parent, ChildTree, ParentTree) one is-a edge, derived from tree-number
+%                                                  prefixes by kb_derive_parents/2
 %   M:declared(Entity, Type)                       type given by a corpus, for entities
 %                                                  without tree numbers (genes, MeSH C-IDs)
 %   M:fact(Subject, Relation, Object)              a known relation, e.g. a BC5CDR CID pair
@@ -13,6 +14,7 @@
 % fact, rule, ...). Python renders them with entity names.
 
 :- module(scidisco_kb, [
+    kb_derive_parents/2,
     kb_typing/8,
     kb_known/6,
     kb_contradicts/6,
@@ -94,6 +96,21 @@ kb_typing(M, R, S, O, SDecl, ODecl, false, Proof) :-
     findall([TS, TO], signature(R, TS, TO), Allowed),
     append(StepsS, StepsO, Steps),
     append(Steps, [[no_rule, R, Allowed]], Proof).
+
+%!  kb_derive_parents(+M, -Count) is det.
+%
+%   Assert M:parent/4 for every tree number whose prefix up to its last dot is a tree number
+%   too (C12.777.419.135.500 is under C12.777.419.135); Count is how many edges M holds.
+kb_derive_parents(M, Count) :-
+    forall(( M:tree(E, TN), parent_tree(TN, PTN), M:tree(P, PTN) ),
+           assertz(M:parent(E, P, TN, PTN))),
+    aggregate_all(count, M:parent(_, _, _, _), Count).
+
+parent_tree(TreeNumber, ParentTree) :-
+    atomic_list_concat(Parts, '.', TreeNumber),
+    append(Init, [_], Parts),
+    Init \== [],
+    atomic_list_concat(Init, '.', ParentTree).
 
 %!  accepts(+R, +SubjectType, +ObjectType, -RuleStep) is semidet.
 %

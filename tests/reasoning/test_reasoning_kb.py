@@ -32,14 +32,17 @@ def verdicts(kb: KnowledgeBase, h: Hypothesis) -> dict[str, Verdict]:
 
 
 def test_build_asserts_all_of_mesh_and_every_unique_cid_pair(
-    kb: KnowledgeBase, cid_facts: list[tuple[str, Relation, str]]
+    kb: KnowledgeBase, mesh: MeshVocabulary, cid_facts: list[tuple[str, Relation, str]]
 ) -> None:
     assert kb.stats.tree_numbers == 56_341  # mesh/README.md: 56,341 tree rows
     assert kb.count("tree/2") == 56_341
     assert kb.stats.facts == kb.count("fact/3") == len(set(cid_facts))
     assert len(cid_facts) == 1_022  # bc5cdr/README.md: 1,022 CID relations in train
-    # Every tree number with a dot has its parent in MeSH; only top-level ones have none.
-    assert kb.count("parent/4") == kb.stats.parent_edges
+    # One is-a edge per tree number whose prefix before the last dot is a tree number too.
+    trees = {tn for mesh_id in mesh.ids() for tn in mesh.tree_numbers(mesh_id)}
+    expected = sum(1 for tn in trees if "." in tn and tn.rpartition(".")[0] in trees)
+    assert kb.stats.parent_edges == kb.count("parent/4") == expected
+    assert kb.stats.declared == kb.count("declared/2") > 0  # supplementary C-ids
 
 
 def test_known_cid_pair_is_not_novel(kb: KnowledgeBase, mesh: MeshVocabulary) -> None:
