@@ -20,7 +20,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, Engine, create_engine, event
+from alembic.script import ScriptDirectory
+from sqlalchemy import DateTime, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -128,6 +129,24 @@ def migrate(url: str, revision: str = "head") -> None:
     """Upgrade the database at ``url`` to ``revision`` (creating it when empty)."""
     logger.info("migrating %s to %s", _safe(url), revision)
     command.upgrade(alembic_config(url), revision)
+
+
+@cache
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no migrations found in {MIGRATIONS_DIR}")
+    return head
+
+
+def is_current(url: str) -> bool:
+    """Whether the database at ``url`` is already at the newest migration."""
+    engine = database(url).engine
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return False
+        version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return version == head_revision()
 
 
 def downgrade(url: str, revision: str) -> None:

@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import Select, exists, func, select
-from sqlalchemy.orm import Session, aliased, noload
+from sqlalchemy.orm import Session, aliased, lazyload
 
 from hitl.errors import NotFound
 from hitl.models import (
@@ -240,7 +240,7 @@ def export_rows(
     stmt = (
         select(h, reviewer.username, latest, has_outcome)
         .outerjoin(reviewer, h.reviewer_id == reviewer.id)
-        .options(noload(h.reviewer))
+        .options(lazyload(h.reviewer))
     )
     stmt = _ordered(_filtered(stmt, filters, reviewer), sort).execution_options(yield_per=500)
     for row, reviewer_name, confirmed, tested in session.execute(stmt):

@@ -20,7 +20,7 @@ from agent.types import (
     Verdict,
 )
 from hitl import ingest, queries
-from hitl.db import database, migrate
+from hitl.db import database, is_current, migrate
 from hitl.models import HypothesisRow, OutcomeRow
 from hitl.queries import Filters, Page, SortKey
 
@@ -38,8 +38,9 @@ __all__ = [
 
 @cache
 def ensure_schema(db_url: str) -> None:
-    """Migrate ``db_url`` to the newest schema, once per process."""
-    migrate(db_url)
+    """Migrate ``db_url`` to the newest schema, once per process (cheap when current)."""
+    if not is_current(db_url):
+        migrate(db_url)
 
 
 def record_run(db_url: str, run_id: str, hypotheses: list[Hypothesis]) -> int:

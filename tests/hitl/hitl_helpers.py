@@ -1,0 +1,57 @@
+"""Helpers shared by the review-app tests."""
+
+from __future__ import annotations
+
+from agent.types import Entity, EntityType, Evidence, Hypothesis, Provenance, Relation, Verdict
+from hitl import auth, db
+from hitl.models import User
+from retrieval.pubtator import Document
+
+PASSWORD = "correct horse battery"
+
+
+def hypotheses_from(documents: list[Document], run_id: str = "run-1") -> list[Hypothesis]:
+    """One ``induces`` hypothesis per BC5CDR CID relation, its abstract as evidence."""
+    out: list[Hypothesis] = []
+    for doc in documents:
+        names: dict[str, str] = {}
+        for m in doc.mentions:
+            for eid in m.ids:
+                names.setdefault(eid, m.text)
+        cids = [r for r in doc.relations if r.type == "CID"]
+        for rank, rel in enumerate(cids):
+            out.append(
+                Hypothesis(
+                    subject=Entity(
+                        id=rel.id1, name=names.get(rel.id1, rel.id1), type=EntityType.CHEMICAL
+                    ),
+                    relation=Relation.INDUCES,
+                    object=Entity(
+                        id=rel.id2, name=names.get(rel.id2, rel.id2), type=EntityType.DISEASE
+                    ),
+                    rationale=f"Stated as chemical-induced disease in PMID {doc.pmid}.",
+                    cited_pmids=[doc.pmid],
+                    scores={"final": round(1.0 / (rank + 1), 4)},
+                    provenance=Provenance(generator="bc5cdr", run_id=run_id),
+                    evidence=[Evidence(pmid=doc.pmid, text=doc.text, score=0.9)],
+                    verdicts=[
+                        Verdict(
+                            check="well_typed",
+                            passed=True,
+                            reason="chemical induces disease",
+                            proof=[f"chemical('{rel.id1}')", f"disease('{rel.id2}')"],
+                        )
+                    ],
+                )
+            )
+    return out
+
+
+def make_user(url: str, username: str, role: str) -> User:
+    with db.database(url).write() as session:
+        return auth.create_user(session, username, PASSWORD, role)
+
+
+def make_token(url: str, username: str) -> str:
+    with db.database(url).write() as session:
+        return auth.create_token(session, username, "tests")
