@@ -53,9 +53,14 @@ class EvaluationResult:
         """Mean cumulative confirmations per step over all episodes, shape (budget,)."""
         return self.curves.mean(axis=(0, 1))
 
-    def metrics(self, prefix: str = "eval") -> dict[str, float]:
-        """Namespaced scalars, e.g. ``eval/greedy/discoveries@budget``."""
-        key = f"{prefix}/{self.policy}"
+    def metrics(self, prefix: str = "eval", label: str | None = None) -> dict[str, float]:
+        """Namespaced scalars, e.g. ``eval/greedy/discoveries@budget``.
+
+        Args:
+            prefix: the channel (``eval``).
+            label: the policy's key in the names (default: its name).
+        """
+        key = f"{prefix}/{label or self.policy}"
         return {
             f"{key}/discoveries@budget": float(self.discoveries.mean()),
             f"{key}/discoveries@budget_std": float(self.discoveries.std()),
