@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Protocol
 
-from agent.types import Entity, Hypothesis, Relation, Verdict
+from agent.types import Entity, EntityType, Hypothesis, Relation, Verdict
 from reasoning.prolog import PrologEngine, compound, engine, render
 from reasoning.proofs import Namer
 from reasoning.verdicts import consistency_verdict, novelty_verdict, typing_verdict
@@ -48,6 +48,8 @@ class MeshLike(Protocol):
     def tree_numbers(self, mesh_id: str) -> tuple[str, ...]: ...
 
     def name(self, mesh_id: str) -> str | None: ...
+
+    def entity_type(self, mesh_id: str) -> EntityType | None: ...
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ class KnowledgeBase:
         tree_rows = [(mid, tn) for mid in mesh.ids() for tn in mesh.tree_numbers(mid)]
         with_trees = {mid for mid, _ in tree_rows}
         entity_list = list(entities)
-        declared = sorted({(e.id, e.type.value) for e in entity_list if e.id not in with_trees})
+        declared = _declared_types(mesh, with_trees, entity_list)
         # dict.fromkeys: the same pair recurs across abstracts; keep one, in first-seen order.
         checked_facts = list(dict.fromkeys(_checked_fact(i, f) for i, f in enumerate(facts)))
 
@@ -235,6 +237,19 @@ def _checked_fact(index: int, fact: tuple[str, Relation, str]) -> tuple[str, Rel
     if not checked[0] or not checked[2]:
         raise ValueError(f"fact #{index} {fact!r} has an empty entity id")
     return checked
+
+
+def _declared_types(
+    mesh: MeshLike, with_trees: set[str], entities: list[Entity]
+) -> list[tuple[str, str]]:
+    """Types for ids without tree numbers: MeSH supplements (typed by their corpus), entities."""
+    declared = {(e.id, e.type.value) for e in entities if e.id not in with_trees}
+    for mesh_id in mesh.ids():
+        if mesh_id not in with_trees:
+            etype = mesh.entity_type(mesh_id)
+            if etype is not None:
+                declared.add((mesh_id, etype.value))
+    return sorted(declared)
 
 
 def _clear_module(prolog: PrologEngine, module: str) -> None:

@@ -7,8 +7,8 @@ machine with pyswip 0.3.3 and SWI-Prolog 9.0.4, shape this module:
    once raise ``NestedQueryError``. Every call here takes one process-wide re-entrant lock and
    drains the query before releasing it.
 2. ``consult`` prints syntax errors to stderr and loads the rest of the file. :meth:`consult`
-   loads through a message hook (``rules/loader.pl``) and raises :class:`PrologSyntaxError`
-   naming the file and line.
+   loads through a message hook (``rules/loader.pl``), raises :class:`PrologSyntaxError`
+   naming the file and line, and unloads the file again; warnings are returned and logged.
 3. After some errors (a failed ``assertz`` and then a bad file) SWI-Prolog enters its
    interactive tracer, reads EOF from stdin and the whole Python process exits with status 4.
    :func:`engine` sets the ``debug_on_error`` flag to false before anything else runs.
@@ -31,8 +31,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pyswip import Prolog
+from pyswip.prolog import PrologError as PyswipError
+
 logger = logging.getLogger(__name__)
 
+# Importing pyswip started Prolog's main engine in this (normally the main) thread; every
+# other thread gets, and through _ThreadEngine gives back, an engine of its own.
+_HOME = threading.get_ident()
 _LOCK = threading.RLock()
 _VARIABLE = re.compile(r"^[A-Z_][A-Za-z0-9_]*$")
 _FUNCTOR = re.compile(r"^[a-z][A-Za-z0-9_]*$")
@@ -163,8 +169,6 @@ class PrologEngine:
     """The embedded SWI-Prolog, serialised by one lock. Get it with :func:`engine`."""
 
     def __init__(self) -> None:
-        from pyswip import Prolog
-
         self._prolog = Prolog
         # Hazard 3: without this, an error can drop SWI-Prolog into its tracer, which reads
         # EOF from stdin and exits the Python process with status 4.
@@ -173,15 +177,11 @@ class PrologEngine:
         loader = resources.files("reasoning") / "rules" / "loader.pl"
         with resources.as_file(loader) as path:
             self._run(render("load_files(%p, [if(true)])", str(path)).text)
-        if not self.succeeds("current_predicate(sd_loader:sd_load/2)"):
+        if not self.succeeds("current_predicate(sd_loader:sd_load/3)"):
             raise PrologError(f"load_files({str(loader)!r})", "the loader helper did not load")
 
     def _run(self, goal: str, limit: int = -1) -> list[dict[str, Any]]:
-        from pyswip.prolog import PrologError as PyswipError
-
-        if threading.current_thread() is not threading.main_thread() and not hasattr(
-            _THREADS, "engine"
-        ):
+        if threading.get_ident() != _HOME and not hasattr(_THREADS, "engine"):
             _THREADS.engine = _ThreadEngine()
         with _LOCK:
             try:
@@ -217,8 +217,12 @@ class PrologEngine:
     def succeeds(self, goal: str | Term, *args: object) -> bool:
         return self.once(goal, *args) is not None
 
-    def consult(self, path: str | Path, *, reload: bool = True) -> None:
+    def consult(self, path: str | Path, *, reload: bool = True) -> list[str]:
         """Load a Prolog source file, raising on the first error instead of printing it.
+
+        Returns:
+            The load's warnings (singleton variables, discontiguous clauses, ...) as
+            ``file:line: text``; each is also logged at warning level.
 
         Raises:
             FileNotFoundError: ``path`` does not exist.
@@ -229,14 +233,20 @@ class PrologEngine:
             raise FileNotFoundError(f"Prolog file {resolved} does not exist")
         with _LOCK:
             if resolved in self._loaded and not reload:
-                return
-            found = self.once("sd_loader:sd_load(user:%p, Errors)", str(resolved))
+                return []
+            found = self.once("sd_loader:sd_load(user:%p, Errors, Warnings)", str(resolved))
             errors = found["Errors"] if found else []
             if errors:
                 file, line, column, text = _parse_error(errors[0], resolved)
                 raise PrologSyntaxError(file, line, column, text, others=len(errors) - 1)
             self._loaded.add(resolved)
+        warnings = []
+        for warning in found["Warnings"] if found else []:
+            file, line, _, text = _parse_error(warning, resolved)
+            warnings.append(f"{file}:{line}: {text}")
+            logger.warning("loading %s: %s", resolved.name, warnings[-1])
         logger.debug("consulted %s", resolved)
+        return warnings
 
     def assert_all(self, module: str, clauses: Iterable[Term]) -> int:
         """``assertz`` every clause into ``module`` in batches; returns how many were added."""
@@ -258,7 +268,7 @@ class PrologEngine:
 
 
 def _parse_error(error: Any, default_path: Path) -> tuple[str, int, int, str]:
-    """Unpack one ``[File, Line, Column, Text]`` list from ``sd_loader:sd_load/2``."""
+    """Unpack one ``[File, Line, Column, Text]`` list from ``sd_loader:sd_load/3``."""
     file, line, column, text = error
     return str(file) or str(default_path), int(line), int(column), str(text).strip()
 
@@ -280,6 +290,11 @@ class _ThreadEngine:
 
 _THREADS = threading.local()
 _ENGINE: PrologEngine | None = None
+
+
+def consult(path: str | Path) -> list[str]:
+    """:meth:`PrologEngine.consult` on the process-wide engine."""
+    return engine().consult(path)
 
 
 def engine() -> PrologEngine:

@@ -35,6 +35,9 @@ class MeshSlice:
     def name(self, mesh_id: str) -> str | None:
         return self._mesh.name(mesh_id)
 
+    def entity_type(self, mesh_id: str) -> EntityType | None:
+        return self._mesh.entity_type(mesh_id) if mesh_id in self._ids else None
+
 
 def entity(mesh: MeshVocabulary, mesh_id: str) -> Entity:
     etype = mesh.entity_type(mesh_id) or EntityType.OTHER
@@ -169,3 +172,31 @@ def test_malformed_fact_is_reported_with_its_position(mesh: MeshVocabulary) -> N
     facts = [(LITHIUM, Relation.INDUCES, DIABETES_INSIPIDUS), (LITHIUM, "cures", "MESH:D1")]
     with pytest.raises(ValueError, match=r"fact #1 .*'cures'.*induces"):
         KnowledgeBase.build(MeshSlice(mesh, [LITHIUM]), [], facts)  # type: ignore[arg-type]
+
+
+def test_supplementary_concept_is_typed_from_the_corpus(
+    bc5cdr_train: Path, data_dir: Path, tmp_path: Path
+) -> None:
+    """PMID 2505783 (11th abstract): ``CID C004656 D003556``, chloroacetaldehyde -> cystitis.
+
+    C004656 is a MeSH supplementary concept: no tree number, typed from its corpus mentions.
+    """
+    fresh = MeshVocabulary.load(data_dir)
+    fresh.supplement_from(read_pubtator(first_documents(bc5cdr_train, 11, tmp_path / "s.txt")))
+    caa, cystitis = "MESH:C004656", "MESH:D003556"
+    with KnowledgeBase.build(
+        MeshSlice(fresh, [caa, cystitis]), [], [(caa, Relation.INDUCES, cystitis)]
+    ) as kb:
+        h = Hypothesis(
+            subject=Entity(id=caa, name="CAA", type=EntityType.CHEMICAL),
+            relation=Relation.INDUCES,
+            object=entity(fresh, cystitis),
+        )
+        typed, novel, _ = kb.check(h)
+        assert typed.passed is True
+        assert (
+            typed.proof[0]
+            == "CAA (MESH:C004656) is a chemical: type declared by the corpus annotation"
+        )
+        assert novel.passed is False
+        assert novel.proof[0] == "known fact: CAA (MESH:C004656) induces Cystitis (MESH:D003556)"

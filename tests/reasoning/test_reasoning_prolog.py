@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import textwrap
 import threading
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from reasoning.prolog import (
     PrologError,
     PrologSyntaxError,
     Var,
+    consult,
     engine,
     quote_atom,
     render,
@@ -87,8 +90,28 @@ def test_consult_raises_on_a_syntax_error_naming_file_and_line(tmp_path: Path) -
 def test_consult_loads_a_good_file(tmp_path: Path) -> None:
     good = tmp_path / "good_rules.pl"
     good.write_text("sd_test_double(X, Y) :- Y is 2 * X.\n")
-    engine().consult(good)
+    assert engine().consult(good) == []
     assert engine().once("sd_test_double(21, Y)") == {"Y": 42}
+
+
+def test_consult_returns_and_logs_warnings(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    sloppy = tmp_path / "sloppy_rules.pl"
+    sloppy.write_text("sd_test_ok(1).\nsd_test_single(X) :- true.\n")
+    with caplog.at_level(logging.WARNING, logger="reasoning.prolog"):
+        warnings = engine().consult(sloppy)
+    assert len(warnings) == 1
+    assert warnings[0].startswith(f"{sloppy}:2: ")
+    assert "Singleton variables: [X]" in warnings[0]
+    assert "Singleton variables" in caplog.text
+    assert engine().succeeds("sd_test_single(anything)")
+
+
+def test_package_rules_load_without_warnings() -> None:
+    rules = resources.files("reasoning") / "rules" / "kb.pl"
+    with resources.as_file(rules) as path:
+        assert consult(path) == []
 
 
 def test_consult_of_a_missing_file_says_so(tmp_path: Path) -> None:
@@ -179,3 +202,24 @@ def test_without_the_flag_the_same_sequence_kills_the_process(tmp_path: Path) ->
     done = _run_sequence(tmp_path, "")
     assert done.returncode == 4
     assert "still alive" not in done.stdout
+
+
+def test_worker_threads_release_their_engines_at_exit() -> None:
+    """Without the per-thread release SWI-Prolog warns "Failed to stop Prolog threads"."""
+    script = textwrap.dedent(
+        f"""
+        import sys, threading
+        sys.path.insert(0, {str(REPO)!r})
+        from reasoning.prolog import engine
+        workers = [threading.Thread(target=lambda: engine().once("true")) for _ in range(4)]
+        for w in workers: w.start()
+        for w in workers: w.join()
+        print("done")
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "done" in done.stdout
+    assert "Failed to stop Prolog threads" not in done.stderr
