@@ -71,12 +71,13 @@ def _conflict(session: Session, row: HypothesisRow, seen: int) -> Conflict:
     )
 
 
-def _flush(session: Session, row: HypothesisRow, seen: int) -> None:
+def _flush(session: Session, hypothesis_id: str, seen: int) -> None:
+    # The row's attributes are expired once the flush fails: only use plain values here.
     try:
         session.flush()
     except StaleDataError as exc:
         raise Conflict(
-            f"hypothesis {row.id} was changed by someone else while you saved (you saw "
+            f"hypothesis {hypothesis_id} was changed by someone else while you saved (you saw "
             f"version {seen}); reload it and try again"
         ) from exc
 
@@ -123,7 +124,7 @@ def decide(
     comment = _comment(comment)
     row = _locked(session, hypothesis_id, version)
     before = _decide_row(row, user, action, comment)
-    _flush(session, row, version)
+    _flush(session, hypothesis_id, version)
     after = {"status": row.status, "comment": comment, "version": row.version}
     _audit(session, user, action.value, row.id, before=before, after=after, comment=comment)
     return row
@@ -144,7 +145,7 @@ def edit_text(
         text, row.machine_text, row.subject_id, row.object_id, row.rationale
     )
     row.updated_at = utcnow()
-    _flush(session, row, version)
+    _flush(session, hypothesis_id, version)
     _audit(
         session, user, "edit", row.id, before=before, after={"text": text, "version": row.version}
     )
@@ -170,7 +171,7 @@ def record_outcome(
         raise InvalidInput(f"`cost` must be between 0 and 1e9, got {cost}")
     row = _locked(session, hypothesis_id, version)
     row.updated_at = utcnow()  # bumps the version: outcomes take part in the locking
-    _flush(session, row, version)
+    _flush(session, hypothesis_id, version)
     outcome = OutcomeRow(
         hypothesis_id=row.id,
         confirmed=confirmed,
