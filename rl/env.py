@@ -143,8 +143,8 @@ class HypothesisSelectionEnv(gym.Env[np.ndarray, np.int64]):
         pool = self.pools[self.pool_index]
         order = self.np_random.permutation(len(pool)) if self.config.shuffle else range(len(pool))
         self.candidates = [pool[i] for i in order]
-        self._prepare_pool()
         self.history = []
+        self._prepare_pool()
         return self._observation(), self._info(None)
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:

@@ -136,3 +136,17 @@ def test_reset_is_seeded(dev_pools: list, dev_lab: SimulatedLab) -> None:
 def test_pool_too_large_is_rejected(dev_pools: list, dev_lab: SimulatedLab) -> None:
     with pytest.raises(ValueError, match="more than `max_candidates`=4"):
         HypothesisSelectionEnv([dev_pools[0]], dev_lab, 3, FIXED)
+
+
+def test_space_samples_only_valid_actions_across_episodes(
+    dev_pools: list, dev_lab: SimulatedLab
+) -> None:
+    # Regression: after a finished episode the sampler kept the old, all-False mask.
+    env = HypothesisSelectionEnv(dev_pools[:20], dev_lab, budget=4)
+    env.reset(seed=0)
+    env.action_space.seed(0)
+    for _ in range(200):
+        action = env.action_space.sample()
+        assert env.action_masks()[action]
+        if env.step(action)[2]:
+            env.reset()
