@@ -22,14 +22,11 @@ from tqdm import tqdm
 
 from .config import Level3Config
 from .data import MovieLens
+from .layout import FALLBACK, MODEL, MODEL_ITEMS, STORE
 from .models import Als, Interactions, Popularity
 
 logger = logging.getLogger(__name__)
 
-STORE = "store.sqlite"
-MODEL = "model.npz"
-MODEL_ITEMS = "model_items.npz"
-FALLBACK = "fallback.json"
 SCHEMA = """
 CREATE TABLE recommendations (
     user_id INTEGER NOT NULL, rank INTEGER NOT NULL, movie_id INTEGER NOT NULL,

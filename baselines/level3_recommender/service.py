@@ -12,7 +12,6 @@ Routes:
 # `k` bound is read from the settings inside create_app, which string annotations cannot see.
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, HTTPException, Path, Query, Request, Response
@@ -20,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, Field
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .monitoring import ServiceMetrics
 from .recommend import Answer, ServiceState, answer
@@ -59,7 +59,7 @@ def create_app(state: ServiceState) -> FastAPI:
     app = FastAPI(title="Level 3 recommender", version="1.0")
     app.state.l3 = state
     metrics = state.metrics
-    _install_middleware(app, metrics)
+    app.add_middleware(_Observe, metrics=metrics)
     app.add_exception_handler(RequestValidationError, _validation_handler)
 
     @app.get("/recommendations/{user_id}", response_model=Recommendations)
@@ -112,26 +112,44 @@ def create_app(state: ServiceState) -> FastAPI:
     return app
 
 
-def _install_middleware(app: FastAPI, metrics: ServiceMetrics) -> None:
-    @app.middleware("http")
-    async def observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+class _Observe:
+    """Pure ASGI middleware: latency and status per route template, 500 for unhandled errors.
+
+    Pure ASGI rather than ``@app.middleware("http")``: the latter wraps every response in an
+    extra task and stream, a measurable cost at millisecond latencies.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         start = time.perf_counter()
+        status = {"code": 500, "started": False}
+
+        async def send_observed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"], status["started"] = message["status"], True
+            await send(message)
+
         try:
-            response = await call_next(request)
+            await self.app(scope, receive, send_observed)
         except Exception:
-            logger.exception("unhandled error on %s", request.url.path)
-            metrics.errors.labels(kind="unhandled").inc()
-            response = JSONResponse({"detail": "internal error; see the service log"}, 500)
-        route = request.scope.get("route")
-        # Label by template (/recommendations/{user_id}); unmatched paths share one label.
-        template = getattr(route, "path", "unmatched")
-        metrics.request_seconds.labels(template, request.method).observe(
-            time.perf_counter() - start
-        )
-        metrics.requests.labels(template, request.method, str(response.status_code)).inc()
-        return response
+            logger.exception("unhandled error on %s", scope.get("path"))
+            self.metrics.errors.labels(kind="unhandled").inc()
+            if not status["started"]:
+                body = JSONResponse({"detail": "internal error; see the service log"}, 500)
+                await body(scope, receive, send_observed)
+        finally:
+            # Label by template (/recommendations/{user_id}); unmatched paths share one label.
+            template = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            elapsed = time.perf_counter() - start
+            self.metrics.request_seconds.labels(template, method).observe(elapsed)
+            self.metrics.requests.labels(template, method, str(status["code"])).inc()
 
 
 async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:

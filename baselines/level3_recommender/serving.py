@@ -20,7 +20,7 @@ from implicit.cpu.als import AlternatingLeastSquares
 from pydantic import BaseModel, ConfigDict, Field
 from threadpoolctl import threadpool_limits
 
-from .batch import FALLBACK, MODEL, MODEL_ITEMS, STORE
+from .layout import FALLBACK, MODEL, MODEL_ITEMS, STORE
 
 Scored = list[tuple[int, float]]  # (movieId, score), best first
 

@@ -105,3 +105,15 @@ def test_without_popularity_list_the_service_is_not_ready(serving: Path) -> None
     response = client.get("/recommendations/1")
     assert response.status_code == 503
     assert "rerun the batch job" in response.json()["detail"]
+
+
+def test_unexpected_error_is_a_counted_500_without_a_traceback(serving: Path) -> None:
+    client = make_client(serving)
+    state = client.app.state.l3  # type: ignore[attr-defined]
+    object.__setattr__(state.fallback, "titles", None)  # break the in-memory title table
+    response = client.get("/recommendations/1")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "internal error; see the service log"}
+    assert metric(client, "recsys_errors_total", kind="unhandled") == 1.0
+    route = "/recommendations/{user_id}"
+    assert metric(client, "recsys_http_requests_total", route=route, status="500") == 1.0
