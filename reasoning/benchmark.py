@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
-from agent.relations import map_relation
 from agent.types import Entity, EntityType, Hypothesis, Relation
+from reasoning.corpus_facts import corpus_facts
 from reasoning.kb import KnowledgeBase
 from reasoning.prolog import engine, render
 from retrieval.datadir import data_dir
@@ -20,22 +19,6 @@ from retrieval.mesh import MeshVocabulary
 from retrieval.pubtator import read_pubtator
 
 TRAIN = "bio/bc5cdr/CDR_TrainingSet.PubTator.txt"
-
-
-def _corpus(path: Path) -> tuple[list[Entity], list[tuple[str, Relation, str]]]:
-    entities: dict[str, Entity] = {}
-    facts = []
-    for doc in read_pubtator(path):
-        for mention in doc.mentions:
-            if len(mention.ids) == 1:
-                entities.setdefault(
-                    mention.ids[0],
-                    Entity(id=mention.ids[0], name=mention.text, type=mention.entity_type),
-                )
-        for rel in doc.relations:
-            relation, _ = map_relation(rel.type, EntityType.CHEMICAL, EntityType.DISEASE)
-            facts.append((rel.id1, relation, rel.id2))
-    return list(entities.values()), facts
 
 
 def _assertz_one_by_one(n: int) -> float:
@@ -59,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
 
     start = time.perf_counter()
     mesh = MeshVocabulary.load(root)
-    entities, facts = _corpus(root / TRAIN)
+    entities, facts = corpus_facts(read_pubtator(root / TRAIN))
     print(f"load MeSH + read BC5CDR train: {time.perf_counter() - start:.2f} s")
 
     kb = KnowledgeBase.build(mesh, entities, facts)

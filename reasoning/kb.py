@@ -21,7 +21,7 @@ import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agent.types import Entity, EntityType, Hypothesis, Relation, Verdict
 from reasoning.prolog import PrologEngine, compound, engine, render
@@ -102,6 +102,8 @@ class KnowledgeBase:
             ValueError: a fact is malformed; the message gives its position and value.
         """
         start = time.perf_counter()
+        # dict.fromkeys: the same pair recurs across abstracts; keep one, in first-seen order.
+        checked_facts = list(dict.fromkeys(_checked_fact(i, f) for i, f in enumerate(facts)))
         prolog = engine()
         _drop_orphans(prolog)
         module = f"scidisco_kb_{next(_COUNTER)}"
@@ -114,8 +116,6 @@ class KnowledgeBase:
         with_trees = {mid for mid, _ in tree_rows}
         entity_list = list(entities)
         declared = _declared_types(mesh, with_trees, entity_list)
-        # dict.fromkeys: the same pair recurs across abstracts; keep one, in first-seen order.
-        checked_facts = list(dict.fromkeys(_checked_fact(i, f) for i, f in enumerate(facts)))
 
         n_tree = prolog.assert_all(module, (compound("tree", m, t) for m, t in tree_rows))
         found = prolog.once("scidisco_kb:kb_derive_parents(%p, N)", module)
@@ -172,7 +172,9 @@ class KnowledgeBase:
         proof = found["Proof"] if found else []
         return consistency_verdict(h, has_rule, level, proof, self._labeller(h))
 
-    def known(self, subject: str, relation: Relation, obj: str) -> tuple[str, list[list]] | None:
+    def known(
+        self, subject: str, relation: Relation, obj: str
+    ) -> tuple[str, list[list[Any]]] | None:
         """How ``subject relation obj`` is known: ``(level, raw proof steps)`` or None.
 
         The level is ``exact``, ``narrower`` (a fact about a descendant of ``obj`` entails
