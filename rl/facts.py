@@ -29,6 +29,7 @@ from typing import NamedTuple
 from agent.relations import map_relation
 from agent.types import KNOWN_PREFIXES, EntityType, Relation
 from retrieval.datadir import require
+from retrieval.pubtator import read_pubtator
 
 logger = logging.getLogger(__name__)
 
@@ -123,12 +124,11 @@ class DocumentFacts(NamedTuple):
 
 
 def pubtator_documents(path: Path) -> Iterator[DocumentFacts]:
-    """Yield each document's relations ``(type, id1, id2)`` with namespaced ids."""
-    try:
-        from retrieval.pubtator import read_pubtator
-    except ImportError:  # retrieval.pubtator not landed yet; remove this branch once it has
-        yield from _minimal_documents(path)
-        return
+    """Yield each document's relations ``(type, id1, id2)`` with namespaced ids.
+
+    Raises:
+        retrieval.pubtator.PubTatorFormatError: the file is malformed (names file and line).
+    """
     for doc in read_pubtator(path):
         types = {i: m.entity_type for m in doc.mentions for i in m.ids}
         names: dict[str, str] = {}
@@ -137,27 +137,6 @@ def pubtator_documents(path: Path) -> Iterator[DocumentFacts]:
                 names.setdefault(i, m.text)
         relations = [(r.type, r.id1, r.id2) for r in doc.relations]
         yield DocumentFacts(doc.pmid, relations, types, names)
-
-
-def _minimal_documents(path: Path) -> Iterator[DocumentFacts]:
-    # Stop-gap reader for BC5CDR-style files: mention lines have 6-7 fields, CID lines 4.
-    doc = DocumentFacts("", [], {}, {})
-    kinds = {"Chemical": EntityType.CHEMICAL, "Disease": EntityType.DISEASE}
-    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
-        fields = line.split("\t")
-        if not line.strip():
-            if doc.pmid:
-                yield doc
-            doc = DocumentFacts("", [], {}, {})
-        elif len(fields) == 1:
-            doc = doc._replace(pmid=line.split("|", 1)[0])
-        elif len(fields) >= 6:
-            for local in fields[5].split("|"):
-                if local not in ("-1", "-"):
-                    doc.types[f"MESH:{local}"] = kinds.get(fields[4], EntityType.OTHER)
-                    doc.names.setdefault(f"MESH:{local}", fields[3])
-        elif len(fields) >= 4:
-            doc.relations.append((fields[1], f"MESH:{fields[2]}", f"MESH:{fields[3]}"))
 
 
 # --- TSV ------------------------------------------------------------------------------------
