@@ -131,8 +131,28 @@ class KnowledgeBase:
         return cls(module, mesh, names, stats)
 
     def check(self, h: Hypothesis) -> list[Verdict]:
-        """The ``well_typed``, ``novel`` and ``consistent`` verdicts for one hypothesis."""
-        return [self.well_typed(h), self.novel(h), self.consistent(h)]
+        """The ``well_typed``, ``novel`` and ``consistent`` verdicts for one hypothesis.
+
+        One Prolog query answers all three (``kb_check/10``); the single-check methods below
+        give the same verdicts one at a time.
+        """
+        goal = render(
+            "scidisco_kb:kb_check(%p, %p, %p, %p, %p, %p, Typing, Known, Contra, HasRule)",
+            self.module, h.relation.value, h.subject.id, h.object.id,
+            h.subject.type.value, h.object.type.value,
+        )  # fmt: skip
+        found = self._engine.once(goal)
+        if found is None:  # kb_check/10 is total; failing means the rules did not load
+            raise RuntimeError(f"kb_check failed for {h.key}; rules/kb.pl is broken")
+        label = self._labeller(h)
+        (passed, typing_steps), known, contra = found["Typing"], found["Known"], found["Contra"]
+        level, steps = (None, []) if known == "none" else (str(known[0]), known[1])
+        c_level, c_steps = (None, []) if contra == "none" else (str(contra[0]), contra[1])
+        return [
+            typing_verdict(h, passed == "true", typing_steps, label),
+            novelty_verdict(h, level, steps, label, self.stats.facts),
+            consistency_verdict(h, found["HasRule"] == "true", c_level, c_steps, label),
+        ]
 
     def check_many(self, hypotheses: Iterable[Hypothesis]) -> list[list[Verdict]]:
         """:meth:`check` for each hypothesis, in order."""

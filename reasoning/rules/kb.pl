@@ -14,6 +14,7 @@
 % fact, rule, ...). Python renders them with entity names.
 
 :- module(scidisco_kb, [
+    kb_check/10,
     kb_derive_parents/2,
     kb_typing/8,
     kb_known/6,
@@ -191,3 +192,17 @@ kb_contradicts(M, S, R, O, Level, Proof) :-
     opposite(R, Opposite),
     known_at(M, S, Opposite, O, Level, Steps), !,
     append(Steps, [[rule, contradicts, R, Opposite, Level]], Proof).
+
+%!  kb_check(+M, +R, +S, +O, +SDecl, +ODecl, -Typing, -Known, -Contradiction, -HasRule) is det.
+%
+%   All three checks in one call (one round trip from Python): Typing = [Passed, Proof];
+%   Known and Contradiction = [Level, Proof] or `none`; HasRule tells whether any
+%   contradiction rule covers R.
+kb_check(M, R, S, O, SDecl, ODecl, [Passed, TypingProof], Known, Contradiction, HasRule) :-
+    kb_typing(M, R, S, O, SDecl, ODecl, Passed, TypingProof),
+    (   kb_known(M, S, R, O, Level, Proof) -> Known = [Level, Proof] ; Known = none ),
+    (   kb_contradicts(M, S, R, O, CLevel, CProof)
+    ->  Contradiction = [CLevel, CProof]
+    ;   Contradiction = none
+    ),
+    (   opposite(R, _) -> HasRule = true ; HasRule = false ).

@@ -154,10 +154,15 @@ def test_unrelated_pair_is_novel_and_consistent(kb: KnowledgeBase, mesh: MeshVoc
     assert result["well_typed"].passed is True
 
 
-def test_check_many_equals_check_one_by_one(kb: KnowledgeBase, mesh: MeshVocabulary) -> None:
+def test_batched_and_single_checks_agree(kb: KnowledgeBase, mesh: MeshVocabulary) -> None:
     batch = [
         hyp(mesh, METHYLDOPA, Relation.INDUCES, HYPOTENSION),
         hyp(mesh, HYPOTENSION, Relation.INDUCES, METHYLDOPA),
         hyp(mesh, LITHIUM, Relation.INDUCES, NEPHROGENIC_DI),
+        hyp(mesh, LITHIUM, Relation.TREATS, NEPHROGENIC_DI),
+        hyp(mesh, METHYLDOPA, Relation.TREATS, HYPERTENSION),
+        hyp(mesh, LITHIUM, Relation.ASSOCIATED_WITH, KIDNEY_DISEASES),
     ]
-    assert kb.check_many(batch) == [kb.check(h) for h in batch]
+    one_by_one = [[kb.well_typed(h), kb.novel(h), kb.consistent(h)] for h in batch]
+    assert kb.check_many(batch) == one_by_one
+    assert [kb.check(h) for h in batch] == one_by_one
