@@ -1,0 +1,1 @@
+"""Prolog rule files (package data): loader.pl and kb.pl."""
