@@ -11,7 +11,7 @@ machine with pyswip 0.3.3 and SWI-Prolog 9.0.4, shape this module:
    naming the file and line, and unloads the file again; warnings are returned and logged.
 3. After some errors (a failed ``assertz`` and then a bad file) SWI-Prolog enters its
    interactive tracer, reads EOF from stdin and the whole Python process exits with status 4.
-   :func:`engine` sets the ``debug_on_error`` flag to false before anything else runs.
+   Importing this module sets the ``debug_on_error`` flag to false before anything else runs.
 
 Values never get pasted into goal text: :func:`render` replaces ``%p`` placeholders with
 properly quoted atoms (:func:`quote_atom`), numbers or lists, so a name such as
@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 # Importing pyswip started Prolog's main engine in this (normally the main) thread; every
 # other thread gets, and through _ThreadEngine gives back, an engine of its own.
 _HOME = threading.get_ident()
+# Hazard 3, closed as soon as Prolog exists (see PrologEngine.__init__ for the why).
+list(Prolog.query("set_prolog_flag(debug_on_error, false)"))
 _LOCK = threading.RLock()
 _VARIABLE = re.compile(r"^[A-Z_][A-Za-z0-9_]*$")
 _FUNCTOR = re.compile(r"^[a-z][A-Za-z0-9_]*$")
