@@ -1,0 +1,133 @@
+"""Typed, validated configuration of the level 4 baseline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+DEFAULT_CONFIG = Path(__file__).with_name("config.yaml")
+
+
+class SplitConfig(BaseModel):
+    """The handbook's train / delay / test split (all in whole days)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    train_start: dt.date = Field(description="First day of the training week.")
+    delta_train: int = Field(7, ge=1, description="Days of training data.")
+    delta_delay: int = Field(
+        7, ge=0, description="Days between training and test: labels not yet known (unused)."
+    )
+    delta_test: int = Field(7, ge=1, description="Days of test data.")
+
+    @property
+    def test_start(self) -> dt.date:
+        """First test day."""
+        return self.train_start + dt.timedelta(days=self.delta_train + self.delta_delay)
+
+
+class FeatureConfig(BaseModel):
+    """Window features computed online from the raw stream."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    windows_days: list[int] = Field([1, 7, 30], description="Window lengths in days.")
+    terminal_delay_days: int = Field(
+        7, ge=0, description="Terminal risk only uses labels older than this many days."
+    )
+    source: Literal["online", "file"] = Field(
+        "online",
+        description="'online' recomputes features from raw transactions; 'file' reads the "
+        "shipped feature file (only covers 2018-07-25..2018-08-14).",
+    )
+
+
+class ModelsConfig(BaseModel):
+    """Which models to fit and their hyperparameters (chosen on the delay week, not the test)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    names: list[
+        Literal["logistic_regression", "random_forest", "balanced_bagging", "gradient_boosting"]
+    ] = Field(
+        ["logistic_regression", "random_forest", "balanced_bagging"],
+        description="Models to train and compare.",
+    )
+    amount_ratios: bool = Field(
+        True, description="Append amount / card mean amount per window and log amount."
+    )
+    logreg_c: float = Field(1.0, gt=0, description="Inverse L2 strength of logistic regression.")
+    rf_n_estimators: int = Field(100, ge=1, description="Trees in the random forest.")
+    rf_max_depth: int | None = Field(None, description="Depth of forest trees (None: unbounded).")
+    bb_n_estimators: int = Field(100, ge=1, description="Bagged trees in balanced bagging.")
+    bb_max_depth: int | None = Field(20, description="Depth of each bagged tree.")
+    bb_max_features: Literal["sqrt", "log2"] | None = Field(
+        None, description="Features tried per split of each bagged tree (None: all)."
+    )
+    bb_sampling_strategy: float = Field(
+        0.02, gt=0, le=1, description="Minority/majority ratio after undersampling each bag."
+    )
+    gb_max_iter: int = Field(300, ge=1, description="Boosting rounds of gradient boosting.")
+    gb_learning_rate: float = Field(0.05, gt=0, description="Gradient boosting learning rate.")
+    n_jobs: int = Field(2, ge=1, description="CPU workers for tree ensembles.")
+    seed: int = Field(0, description="Random seed for every model.")
+
+
+class Level4Config(BaseModel):
+    """Root configuration of ``python -m baselines.level4_fraud``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    data_subdir: str = Field(
+        "baselines/level4/fdh_simulated", description="Folder under SCIDISCO_DATA."
+    )
+    raw_file: str = Field(
+        "transactions_raw_2018-06-18_2018-07-24.csv.gz", description="Raw history file."
+    )
+    features_file: str = Field(
+        "transactions_features_2018-07-25_2018-08-14.csv.gz",
+        description="Shipped feature file (its 9 raw columns also extend the stream).",
+    )
+    split: SplitConfig = Field(description="Train / delay / test days.")
+    features: FeatureConfig = Field(default_factory=FeatureConfig, description="Features.")
+    models: ModelsConfig = Field(default_factory=ModelsConfig, description="Models.")
+    top_k: int = Field(100, ge=1, description="k of card precision@k.")
+    check_feature_parity: bool = Field(
+        True, description="Compare online features with the shipped file on overlapping days."
+    )
+
+    @model_validator(mode="after")
+    def _windows_sorted(self) -> Level4Config:
+        if sorted(set(self.features.windows_days)) != self.features.windows_days:
+            raise ValueError(
+                f"features.windows_days must be increasing and distinct, got "
+                f"{self.features.windows_days}"
+            )
+        return self
+
+
+class ConfigError(ValueError):
+    """A config file could not be read or does not validate."""
+
+
+def load_config(path: str | Path | None = None) -> Level4Config:
+    """Read and validate a YAML config (the packaged default when ``path`` is None).
+
+    Raises:
+        ConfigError: the file is missing, is not YAML, or has wrong or unknown fields.
+    """
+    path = Path(path) if path is not None else DEFAULT_CONFIG
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist; pass an existing YAML file")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from exc
+    try:
+        return Level4Config.model_validate(raw or {})
+    except ValidationError as exc:
+        raise ConfigError(f"config file {path} is invalid:\n{exc}") from exc
