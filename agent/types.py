@@ -12,7 +12,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 KNOWN_PREFIXES = (
-    "MESH", "NCBIGene", "DOID", "DRUGBANK", "UMLS", "NCBITaxon", "CVCL", "DBSNP", "TMVAR",
+    "MESH", "NCBIGene", "DOID", "DRUGBANK", "UMLS", "NCBITaxon", "CVCL", "DBSNP", "TMVAR", "OMIM",
 )
 
 
