@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hitl.db import utcnow
-from hitl.errors import Conflict, InvalidInput, NotFound, RateLimited
+from hitl.errors import AlreadyExists, InvalidInput, NotFound, RateLimited
 from hitl.models import ApiToken, LoginAttempt, Role, User
 
 TOKEN_PREFIX = "sdk_"
@@ -46,7 +46,7 @@ def create_user(session: Session, username: str, password: str, role: Role | str
 
     Raises:
         InvalidInput: bad username, short password or unknown role (the message says which).
-        Conflict: the username is taken.
+        AlreadyExists: the username is taken.
     """
     if not _USERNAME.match(username):
         raise InvalidInput(f"username {username!r} must be 3-64 letters, digits, '.', '_' or '-'")
@@ -59,7 +59,7 @@ def create_user(session: Session, username: str, password: str, role: Role | str
             f"role {role!r} is unknown; use one of {', '.join(r.value for r in Role)}"
         ) from None
     if session.scalar(select(User).where(User.username == username)) is not None:
-        raise Conflict(f"user {username!r} already exists")
+        raise AlreadyExists(f"user {username!r} already exists")
     user = User(username=username, password_hash=hash_password(password), role=role.value)
     session.add(user)
     session.flush()

@@ -41,3 +41,9 @@ class RateLimited(ServiceError):
 
 class InvalidCredentials(ServiceError):
     status_code = 401
+
+
+class AlreadyExists(ServiceError):
+    """A record with this unique name exists already."""
+
+    status_code = 409

@@ -1,0 +1,182 @@
+"""Server-rendered pages: login, CSRF, rate limit, cookies, escaping, conflicts, settings."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from agent.types import Evidence
+from hitl import service
+from hitl.settings import DEV_SECRET, Settings, SettingsError
+from hitl.web.app import create_app
+from tests.hitl.hitl_helpers import PASSWORD
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _csrf(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "page has no CSRF field"
+    return match.group(1)
+
+
+@pytest.fixture
+def client(loaded: str) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(env="development", db_url=loaded))) as c:
+        yield c
+
+
+def login(client: TestClient, user: str, password: str = PASSWORD) -> object:
+    token = _csrf(client.get("/login").text)
+    return client.post("/login", data={"username": user, "password": password, "csrf_token": token})
+
+
+def test_pages_need_login_and_keep_the_target(client: TestClient) -> None:
+    r = client.get("/hypotheses?status=pending", follow_redirects=False)
+    assert (
+        r.status_code == 303
+        and r.headers["location"] == "/login?next=%2Fhypotheses%3Fstatus%3Dpending"
+    )
+
+
+def test_login_requires_csrf_and_rotates_session(client: TestClient) -> None:
+    client.get("/login")
+    r = client.post("/login", data={"username": "alice", "password": PASSWORD})
+    assert r.status_code == 403 and "CSRF check" in r.text
+    before = client.cookies.get("scidisco_session")
+    r = login(client, "alice")
+    assert r.status_code == 200 and str(r.url).endswith("/hypotheses")  # type: ignore[attr-defined]
+    assert "18 match" in r.text and client.cookies.get("scidisco_session") != before
+
+
+def test_wrong_password_then_rate_limited(client: TestClient) -> None:
+    for _ in range(5):
+        r = login(client, "alice", "wrong password!")
+        assert r.status_code == 401 and "wrong username or password" in r.text  # type: ignore[attr-defined]
+    r = login(client, "alice")  # even the right password waits out the window
+    assert r.status_code == 429 and r.headers["retry-after"] == "300"  # type: ignore[attr-defined]
+    assert "too many failed logins; wait 5 minute(s)" in r.text  # type: ignore[attr-defined]
+    assert login(client, "bob").status_code == 200  # type: ignore[attr-defined]
+
+
+def test_session_cookie_flags(loaded: str) -> None:
+    for env, secure in (("development", False), ("production", True)):
+        settings = Settings(env=env, db_url=loaded, secret_key="s" * 40)
+        with TestClient(create_app(settings), base_url="https://testserver") as c:
+            r = c.get("/login")
+            cookie = r.headers["set-cookie"].lower()
+            assert "httponly" in cookie and "samesite=lax" in cookie
+            assert ("secure" in cookie) is secure
+            assert r.headers["content-security-policy"].startswith("default-src 'self'")
+
+
+def test_queue_filter_sort_and_forms_of_a_viewer(client: TestClient) -> None:
+    login(client, "vera")
+    r = client.get("/hypotheses", params={"entity": "cocaine", "sort": "subject", "status": ""})
+    assert r.status_code == 200 and "2 match" in r.text
+    assert "cocaine induces myocardial infarction" in r.text
+    assert 'name="item"' not in r.text  # viewers get no bulk selection
+    r = client.get("/hypotheses", params={"score_min": "x"})
+    assert r.status_code == 422 and "invalid input: score_min" in r.text
+
+
+def test_detail_escapes_untrusted_text_and_highlights_entities(
+    client: TestClient, loaded: str, hyps
+) -> None:
+    h = hyps[4]
+    hostile = Evidence(
+        pmid='1378968"><script>',
+        text="<script>alert(1)</script> Lithium & <b>HYPERTENSION</b>",
+        score=0.1,
+    )
+    service.record_run(loaded, "run-x", [h.model_copy(update={"evidence": [*h.evidence, hostile]})])
+    login(client, "alice")
+    r = client.get(f"/hypotheses/{h.id}")
+    assert r.status_code == 200
+    assert "<script>alert" not in r.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in r.text
+    assert "<mark>Lithium</mark> &amp; &lt;b&gt;<mark>HYPERTENSION</mark>&lt;/b&gt;" in r.text
+    assert '<a href="https://pubmed.ncbi.nlm.nih.gov/1378968/"' in r.text
+    assert 'pubmed.ncbi.nlm.nih.gov/1378968"' not in r.text  # the crafted PMID is not linked
+
+
+def test_accept_on_page_then_conflict_shows_409(client: TestClient, hyps) -> None:
+    hid = hyps[0].id
+    login(client, "alice")
+    page = client.get(f"/hypotheses/{hid}").text
+    form = {
+        "csrf_token": _csrf(page),
+        "version": "1",
+        "comment": "solid evidence",
+        "action": "accept",
+    }
+    r = client.post(f"/hypotheses/{hid}/decision", data=form)
+    assert r.status_code == 200 and "Recorded: accept." in r.text and "solid evidence" in r.text
+    assert re.search(r"<td>alice</td><td>accept</td>", r.text)
+    r = client.post(f"/hypotheses/{hid}/decision", data={**form, "action": "reject"})
+    assert r.status_code == 409
+    assert "you saw version 1, it is now version 2" in r.text and 'id="error"' in r.text
+    r = client.post(f"/hypotheses/{hid}/decision", data={**form, "csrf_token": "forged"})
+    assert r.status_code == 403
+
+
+def test_outcome_edit_bulk_and_export_on_pages(client: TestClient, loaded: str, hyps) -> None:
+    login(client, "bob")
+    hid = hyps[0].id
+    token = _csrf(client.get(f"/hypotheses/{hid}").text)
+    r = client.post(
+        f"/hypotheses/{hid}/outcome",
+        data={
+            "csrf_token": token,
+            "version": "1",
+            "result": "refuted",
+            "lab": "bench 3",
+            "cost": "2",
+            "detail": "",
+        },
+    )
+    assert r.status_code == 200 and "Outcome recorded: refuted." in r.text
+    assert service.recorded_outcome(loaded, hid).confirmed is False  # type: ignore[union-attr]
+    r = client.post(
+        f"/hypotheses/{hid}/edit",
+        data={"csrf_token": token, "version": "2", "text": "Methyldopa lowers pressure"},
+    )
+    assert r.status_code == 200 and "Methyldopa lowers pressure" in r.text
+    items = [f"{h.id}:1" for h in hyps[5:8]]
+    r = client.post(
+        "/hypotheses/bulk?entity=lithium",
+        data={"csrf_token": token, "action": "needs_evidence", "item": items},
+    )
+    assert r.status_code == 200 and "needs evidence: 3 hypotheses updated." in r.text
+    r = client.get("/export", params={"status": "needs_evidence", "format": "csv"})
+    assert r.status_code == 200 and len(r.text.strip().splitlines()) == 4  # header + 3
+
+
+def test_logout_clears_the_session(client: TestClient) -> None:
+    login(client, "alice")
+    token = _csrf(client.get("/hypotheses").text)
+    client.post("/logout", data={"csrf_token": token})
+    assert client.get("/hypotheses", follow_redirects=False).status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("secret", "message"),
+    [
+        (None, "SCIDISCO_SECRET_KEY is not set"),
+        (DEV_SECRET, "is the built-in development secret"),
+        ("short", "has 5 characters; use at least 32"),
+    ],
+)
+def test_production_refuses_weak_secrets(secret: str | None, message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        create_app(Settings(env="production", secret_key=secret, db_url="sqlite://"))
+
+
+def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCIDISCO_ENV", "development")
+    monkeypatch.setenv("SCIDISCO_DB_URL", "sqlite:///x.db")
+    settings = Settings()
+    assert settings.development and settings.db_url == "sqlite:///x.db"
+    assert settings.resolved_secret() == DEV_SECRET
