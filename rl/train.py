@@ -74,7 +74,8 @@ def train_and_compare(
     Returns:
         Namespaced metrics: ``eval/<policy>/discoveries@budget`` (mean over pools and seeds),
         ``.../discoveries@budget_std``, ``.../auc``, ``train/timesteps``,
-        ``time/train_s``, ``time/steps_per_s``, ``data/eval_hypotheses_seen_in_train``.
+        ``time/train_s``, ``time/steps_per_s`` (wall), ``time/steps_per_cpu_s``,
+        ``data/eval_hypotheses_seen_in_train``.
     """
     shared = check_held_out(train_pools, eval_pools)
     config = config or EnvConfig.for_pools([*train_pools, *eval_pools])
@@ -98,11 +99,13 @@ def train_and_compare(
         )
         metrics |= result.metrics(label=label)
         metrics[f"time/eval_{label}_s"] = time.perf_counter() - start
-    seconds = ppo.train_seconds or 0.0
+    seconds, cpu = ppo.train_seconds or 0.0, ppo.train_cpu_seconds or 0.0
     metrics |= {
         "train/timesteps": float(timesteps),
         "time/train_s": seconds,
+        "time/train_cpu_s": cpu,
         "time/steps_per_s": timesteps / seconds if seconds else float("nan"),
+        "time/steps_per_cpu_s": timesteps / cpu if cpu else float("nan"),
         "data/eval_hypotheses_seen_in_train": shared,
     }
     logger.info("compared %d policies on %d held-out pools", len(policies), len(eval_pools))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import hypothesis
 
-from agent.types import Entity, EntityType, Hypothesis, Outcome, Relation
+from agent.types import Entity, EntityType, Hypothesis, Relation
 from rl.facts import LabDataError
 from rl.labs import HumanLab, Lab, SimulatedLab
 
@@ -164,13 +164,3 @@ def test_disgenet_gene_disease_facts(data_dir: Path) -> None:
     # associated_with is symmetric: the reversed claim matches the same fact.
     reverse = Hypothesis(subject=obesity, relation=Relation.ASSOCIATED_WITH, object=gene)
     assert lab.test(reverse).confirmed is True
-
-
-def test_human_lab_pending_and_recorded(dev_cid: list) -> None:
-    recorded = hypothesis(dev_cid[0][1], dev_cid[0][2])
-    pending = hypothesis(dev_cid[1][1], dev_cid[1][2])
-    store = {recorded.id: Outcome(confirmed=True, lab="wet lab", cost=3.0, detail="assay")}
-    lab = HumanLab(store.get)
-    assert lab.test(recorded) == store[recorded.id]
-    result = lab.test(pending)
-    assert (result.confirmed, result.lab, result.detail) == (None, "human", "pending review")
