@@ -3,7 +3,8 @@
 Every policy has one shape: ``reset(seed)`` at the start of an episode, then
 ``select(obs, mask, info) -> slot`` with the environment's observation, its action mask and
 its info dict (``info["candidates"]``, ``info["outcomes"]``, ``info["scores"]``). Baselines read
-the info dict; the learned `MaskablePPOPolicy` reads only the observation and the mask.
+the info dict; the learned `MaskablePPOPolicy` (in `rl.ppo`, importable from here) reads only
+the observation and the mask.
 """
 
 from __future__ import annotations
@@ -11,14 +12,35 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from agent.types import Hypothesis
 from rl.env import entity_ids
 
+if TYPE_CHECKING:
+    from rl.ppo import MaskablePPOPolicy
+
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "GreedyPolicy",
+    "MaskablePPOPolicy",
+    "Policy",
+    "RandomPolicy",
+    "ThompsonPolicy",
+    "UCBPolicy",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # MaskablePPOPolicy lives in rl.ppo; imported lazily so the baselines load without torch.
+    if name == "MaskablePPOPolicy":
+        from rl.ppo import MaskablePPOPolicy
+
+        return MaskablePPOPolicy
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @runtime_checkable

@@ -92,3 +92,19 @@ def test_ppo_learns_an_informative_score(dev_pools: list, dev_lab: SimulatedLab)
     assert metrics["eval/random/discoveries@budget"] == pytest.approx(chance, abs=0.15)
     assert metrics["eval/ppo/discoveries@budget"] >= best - 0.15
     assert metrics["eval/ppo/discoveries@budget"] >= chance + 0.8
+
+
+def test_training_is_seeded(dev_pools: list, dev_lab: SimulatedLab) -> None:
+    from rl.policies import MaskablePPOPolicy as Exported
+
+    train, held_out = _split(dev_pools)
+    runs = [
+        evaluate(
+            Exported.train(train, dev_lab, BUDGET, 256, seed=4, n_steps=128),
+            held_out[:20],
+            dev_lab,
+            BUDGET,
+        ).curves
+        for _ in range(2)
+    ]
+    np.testing.assert_array_equal(runs[0], runs[1])
