@@ -119,7 +119,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     admin = subparsers.add_parser("admin", help="manage review-app users and API tokens")
     commands = admin.add_subparsers(dest="admin_command", required=True)
-    u = commands.add_parser("create-user", help="create a user (password from prompt/env/stdin)")
+    # No abbreviations: "--password secret" must fail, not match --password-stdin.
+    u = commands.add_parser(
+        "create-user", help="create a user (password from prompt/env/stdin)", allow_abbrev=False
+    )
     u.add_argument("--db", help=db_help)
     u.add_argument("--username", required=True)
     u.add_argument("--role", required=True, choices=["admin", "reviewer", "viewer"])
