@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from agent.types import Entity, EntityType, Hypothesis, Relation, Verdict
 from reasoning.prolog import PrologEngine, compound, engine, render
-from reasoning.proofs import Namer
+from reasoning.proofs import Namer, render_proof
 from reasoning.verdicts import consistency_verdict, novelty_verdict, typing_verdict
 
 if TYPE_CHECKING:
@@ -191,6 +191,25 @@ class KnowledgeBase:
         level = str(found["Level"]) if found else None
         proof = found["Proof"] if found else []
         return consistency_verdict(h, has_rule, level, proof, self._labeller(h))
+
+    def contradictions(self, h: Hypothesis) -> dict[str, list[str]]:
+        """Every level at which a known fact opposes ``h``, each with a readable proof.
+
+        Keys, in this order when present: ``exact``, ``narrower``, ``broader``, ``sibling``
+        (the levels of :meth:`consistent`, which reports only the first) and ``class`` (a
+        chemical sharing a MeSH parent with the subject has the opposite relation to the
+        object itself). ``class`` never affects :meth:`consistent`; this is for audits that
+        score each rule alone.
+        """
+        goal = render(
+            "scidisco_kb:kb_contradiction_levels(%p, %p, %p, %p, Found)",
+            self.module, h.subject.id, h.relation.value, h.object.id,
+        )  # fmt: skip
+        found = self._engine.once(goal)
+        if found is None:  # kb_contradiction_levels/5 is total (findall)
+            raise RuntimeError(f"kb_contradiction_levels failed for {h.key}; rules/kb.pl is broken")
+        label = self._labeller(h)
+        return {str(level): render_proof(proof, label) for level, proof in found["Found"]}
 
     def known(
         self, subject: str, relation: Relation, obj: str

@@ -12,6 +12,7 @@ _LEVEL_WORDS = {
     "narrower": "a narrower concept (a descendant in MeSH)",
     "broader": "a broader concept (an ancestor in MeSH)",
     "sibling": "a sibling concept (same MeSH parent)",
+    "class": "the same disease, by a chemical of the same MeSH class (a class effect)",
 }
 
 

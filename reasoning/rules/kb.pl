@@ -19,6 +19,7 @@
     kb_typing/8,
     kb_known/6,
     kb_contradicts/6,
+    kb_contradiction_levels/5,
     signature/3
 ]).
 
@@ -192,6 +193,31 @@ kb_contradicts(M, S, R, O, Level, Proof) :-
     opposite(R, Opposite),
     known_at(M, S, Opposite, O, Level, Steps), !,
     append(Steps, [[rule, contradicts, R, Opposite, Level]], Proof).
+
+%!  kb_contradiction_levels(+M, +S, +R, +O, -Found) is det.
+%
+%   Every level at which a known fact opposes S R O, each with one proof, as [Level, Proof] pairs
+%   in the order exact, narrower, broader, sibling, class. The first four are those of
+%   kb_contradicts (which stops at the first); `class` is a class effect: a chemical sharing a
+%   MeSH parent with S (glucocorticoids, catecholamines) has the opposite relation to O itself.
+%   kb_contradicts never uses `class`; this predicate lets audits score each rule on its own.
+kb_contradiction_levels(M, S, R, O, Found) :-
+    findall([Level, Proof],
+            ( member(Level, [exact, narrower, broader, sibling, class]),
+              once(( opposite(R, Opposite), opposed_at(M, S, Opposite, O, Level, Steps) )),
+              append(Steps, [[rule, contradicts, R, Opposite, Level]], Proof) ),
+            Found).
+
+opposed_at(M, S, R, O, class, [[fact, X, R, O], StepS, StepX]) :-
+    !,
+    M:parent(S, P, ST, PT),
+    M:parent(X, P, XT, PT2),
+    X \== S,
+    M:fact(X, R, O),
+    StepS = [parent, S, ST, P, PT],
+    StepX = [parent, X, XT, P, PT2].
+opposed_at(M, S, R, O, Level, Steps) :-
+    known_at(M, S, R, O, Level, Steps).
 
 %!  kb_check(+M, +R, +S, +O, +SDecl, +ODecl, -Typing, -Known, -Contradiction, -HasRule) is det.
 %

@@ -33,5 +33,6 @@ def test_biored_relations_map_by_mention_types(
     # MESH:D001058 MESH:D004409" (chemical, disease).
     assert ("NCBIGene:50489", Relation.INTERACTS_WITH, "MESH:D008358") in facts
     assert ("MESH:D001058", Relation.TREATS, "MESH:D004409") in facts
-    assert "OMIM:604370" not in {e.id for e in entities}  # PMID 10788334 links to OMIM
-    assert "outside agent.types.KNOWN_PREFIXES" in caplog.text
+    # PMID 10788334 links a disease to OMIM, a namespace agent.types accepts since 7f04de5.
+    assert "OMIM:604370" in {e.id for e in entities}
+    assert "outside agent.types.KNOWN_PREFIXES" not in caplog.text
