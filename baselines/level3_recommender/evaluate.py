@@ -71,7 +71,7 @@ def evaluate_split(split: Split, ml: MovieLens, cfg: Level3Config) -> dict[str, 
     """
     item_ids = np.sort(ml.movies["movieId"].unique())
     data = Interactions.build(split.train, item_ids)
-    relevant = _relevant(split.test, data, cfg.split.relevance_threshold)
+    relevant = relevant_items(split.test, data, cfg.split.relevance_threshold)
     users = np.array(sorted(relevant))
     k = cfg.eval.k
     catalogue = int((data.item_counts() > 0).sum())
@@ -90,7 +90,7 @@ def evaluate_split(split: Split, ml: MovieLens, cfg: Level3Config) -> dict[str, 
     return out
 
 
-def _relevant(test: pd.DataFrame, data: Interactions, threshold: float) -> dict[int, set[int]]:
+def relevant_items(test: pd.DataFrame, data: Interactions, threshold: float) -> dict[int, set[int]]:
     """user index -> relevant held-out item indices, for users known in training."""
     positives = test[test["rating"] >= threshold]
     positives = positives[positives["userId"].isin(data.user_ids)]
