@@ -76,7 +76,7 @@ def embed(model: SentenceTransformer, texts: Sequence[str], batch_size: int = 64
 
 def embedding_dim(model: SentenceTransformer) -> int:
     """The model's output dimension (384 for all-MiniLM-L6-v2)."""
-    dim = model.get_sentence_embedding_dimension()
+    dim = model.get_embedding_dimension()
     if dim is None:
         raise ValueError("the embedder does not report its output dimension")
     return int(dim)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 import faiss
+import numpy as np
 from sentence_transformers import SentenceTransformer
 
 from retrieval.chunking import Chunk
@@ -79,33 +80,67 @@ class ChunkIndex:
             ValueError: an unknown ``kind``, or duplicate chunk ids.
         """
         chunk_list = list(chunks)
-        ids = [c.chunk_id for c in chunk_list]
+        vectors = embed(embedder, [c.text for c in chunk_list])
+        return cls.from_vectors(vectors, chunk_list, embedder, kind, hnsw_m)
+
+    @classmethod
+    def from_vectors(
+        cls,
+        vectors: np.ndarray,
+        chunks: list[Chunk],
+        embedder: SentenceTransformer,
+        kind: IndexKind = "flat",
+        hnsw_m: int = 32,
+    ) -> ChunkIndex:
+        """Index passages whose unit vectors are already computed (row ``i`` is ``chunks[i]``).
+
+        Lets a benchmark compare index kinds on one set of embeddings; see :meth:`vectors`.
+        """
+        ids = [c.chunk_id for c in chunks]
         if len(set(ids)) != len(ids):
             raise ValueError("chunk ids must be unique; deduplicate the documents first")
         dim = embedding_dim(embedder)
+        if vectors.shape != (len(chunks), dim):
+            raise ValueError(
+                f"`vectors` must have shape ({len(chunks)}, {dim}), got {vectors.shape}"
+            )
         index = _new_index(kind, dim, hnsw_m)
-        vectors = embed(embedder, [c.text for c in chunk_list])
-        if len(chunk_list):
-            index.add(vectors)
-        logger.info("indexed %d chunks (%s, dim %d)", len(chunk_list), kind, dim)
-        return cls(index, chunk_list, embedder, kind)
+        if len(chunks):
+            index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        logger.info("indexed %d chunks (%s, dim %d)", len(chunks), kind, dim)
+        return cls(index, chunks, embedder, kind)
 
     def __len__(self) -> int:
         return len(self.chunks)
 
     def retrieve(self, query: str, k: int = 5) -> list[RetrievedChunk]:
         """The ``k`` passages most similar to ``query`` (fewer if the index is smaller)."""
+        return self.retrieve_many([query], k)[0]
+
+    def retrieve_many(self, queries: list[str], k: int = 5) -> list[list[RetrievedChunk]]:
+        """:meth:`retrieve` for several queries, embedded in one batch (much faster)."""
         if k < 1:
             raise ValueError(f"`k` must be at least 1, got {k}")
         if not self.chunks:
-            return []
-        scores, positions = self._index.search(embed(self.embedder, [query]), min(k, len(self)))
+            return [[] for _ in queries]
+        scores, positions = self._index.search(embed(self.embedder, queries), min(k, len(self)))
         return [
-            RetrievedChunk(chunk.pmid, chunk.text, float(score), chunk.chunk_id)
-            for score, pos in zip(scores[0], positions[0], strict=True)
-            if pos >= 0
-            for chunk in (self.chunks[pos],)
+            [
+                RetrievedChunk(
+                    self.chunks[pos].pmid,
+                    self.chunks[pos].text,
+                    float(score),
+                    self.chunks[pos].chunk_id,
+                )
+                for score, pos in zip(row_scores, row_positions, strict=True)
+                if pos >= 0
+            ]
+            for row_scores, row_positions in zip(scores, positions, strict=True)
         ]
+
+    def vectors(self) -> np.ndarray:
+        """The indexed unit vectors, ``(len(self), dim)`` float32, in chunk order."""
+        return np.asarray(self._index.reconstruct_n(0, self._index.ntotal), dtype=np.float32)
 
     def save(self, directory: str | os.PathLike[str]) -> Path:
         """Write ``index.faiss`` and ``chunks.json`` into ``directory`` (created if needed)."""

@@ -222,7 +222,10 @@ def _case_sensitive(name_key: Key, forms: set[str]) -> bool:
 
 
 def _singular(name_key: Key) -> Key:
-    """Drop a plural "s" from the last word ("seizures" -> "seizure"); the key if none."""
-    if name_key and len(name_key[-1]) > 3 and name_key[-1].endswith("s"):
-        return (*name_key[:-1], name_key[-1][:-1])
+    """The last word made singular ("seizures", "toxicities"); the key itself if not plural."""
+    last = name_key[-1] if name_key else ""
+    if len(last) > 4 and last.endswith("ies"):
+        return (*name_key[:-1], last[:-3] + "y")
+    if len(last) > 3 and last.endswith("s") and not last.endswith("ss"):
+        return (*name_key[:-1], last[:-1])
     return name_key

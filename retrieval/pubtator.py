@@ -199,21 +199,9 @@ def _mention(fields: list[str], block: _Block, path: Path, lineno: int) -> Menti
         _offset(value, name, path, lineno)
         for value, name in ((fields[1], "start"), (fields[2], "end"))
     )
-    text = block.text
-    if not 0 <= start < end <= len(text):
-        raise PubTatorFormatError(
-            path,
-            lineno,
-            f"offsets {start}-{end} are not a span of the document text "
-            f"(length {len(text)}, title + ' ' + abstract)",
-        )
-    if text[start:end] != fields[3]:
-        raise PubTatorFormatError(
-            path,
-            lineno,
-            f"mention text {fields[3]!r} does not match the document text at "
-            f"{start}-{end} ({text[start:end]!r}); offsets must index title + ' ' + abstract",
-        )
+    problem = span_problem(block.text, start, end, fields[3])
+    if problem:
+        raise PubTatorFormatError(path, lineno, problem)
     entity_type = entity_type_for(fields[4])
     if entity_type is None:
         raise PubTatorFormatError(
@@ -226,6 +214,21 @@ def _mention(fields: list[str], block: _Block, path: Path, lineno: int) -> Menti
     _remember_ids(block, fields[5], entity_type)
     parts = tuple(fields[6].split("|")) if len(fields) == 7 else ()
     return Mention(start, end, fields[3], fields[4], entity_type, ids, parts)
+
+
+def span_problem(text: str, start: int, end: int, surface: str) -> str | None:
+    """Why ``text[start:end]`` is not the mention ``surface``, or None when it is."""
+    if not 0 <= start < end <= len(text):
+        return (
+            f"offsets {start}-{end} are not a span of the document text "
+            f"(length {len(text)}, title + ' ' + abstract)"
+        )
+    if text[start:end] != surface:
+        return (
+            f"mention text {surface!r} does not match the document text at {start}-{end} "
+            f"({text[start:end]!r}); offsets must index title + ' ' + abstract"
+        )
+    return None
 
 
 def _offset(value: str, name: str, path: Path, lineno: int) -> int:
