@@ -81,7 +81,8 @@ def benchmark(serving: Path, requests: int, concurrency: int) -> dict[str, dict[
         finally:
             locker.rollback()
             locker.close()
-        phases["healthy"]["server_fallbacks_total"] = fallback_counts(base)
+        # Scraped once at the end: the counters are cumulative over both phases.
+        phases["store_locked"]["server_fallbacks_total_cumulative"] = fallback_counts(base)
     finally:
         stop(process)
     return phases
