@@ -26,7 +26,7 @@ def test_short_training_saves_and_loads(
     dev_pools: list, dev_lab: SimulatedLab, tmp_path: Path
 ) -> None:
     train, held_out = _split(dev_pools)
-    policy = MaskablePPOPolicy.train(train, dev_lab, BUDGET, timesteps=1024, seed=0, n_steps=256)
+    policy = MaskablePPOPolicy.train(train, dev_lab, BUDGET, timesteps=512, seed=0, n_steps=256)
     assert policy.train_seconds is not None and policy.train_seconds > 0
     saved = policy.save(tmp_path / "ppo")
     assert {p.name for p in saved.iterdir()} == {"model.zip", "env_config.json"}
