@@ -38,8 +38,10 @@ class Interactions:
         user_ids = np.sort(ratings["userId"].unique())
         rows = np.searchsorted(user_ids, ratings["userId"].to_numpy())
         cols = np.searchsorted(item_ids, ratings["movieId"].to_numpy())
-        if not np.array_equal(item_ids[np.minimum(cols, len(item_ids) - 1)], ratings["movieId"]):
-            raise ValueError("ratings name a movieId that movies.csv lacks")
+        found = item_ids[np.minimum(cols, len(item_ids) - 1)] == ratings["movieId"].to_numpy()
+        if not found.all():
+            missing = ratings["movieId"].to_numpy()[~found][:5].tolist()
+            raise ValueError(f"ratings name movieId(s) {missing} that movies.csv lacks")
         values = ratings["rating"].to_numpy(dtype=np.float32)
         shape = (len(user_ids), len(item_ids))
         return cls(sp.csr_matrix((values, (rows, cols)), shape=shape), user_ids, item_ids)

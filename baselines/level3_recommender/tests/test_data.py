@@ -19,6 +19,7 @@ from baselines.level3_recommender.data import (
     temporal_split,
     user_temporal_split,
 )
+from baselines.level3_recommender.models import Interactions
 
 
 def test_counts_match_the_data_readme(movielens: MovieLens) -> None:
@@ -95,3 +96,10 @@ def test_user_temporal_split_holds_out_each_users_latest(movielens: MovieLens) -
     # Every user rated >= 20 movies, so round(0.25 * n) >= 5 of theirs are held out.
     assert test.groupby("userId").size().min() >= 5
     assert np.isclose(len(test) / 100_836, 0.25, atol=0.01)
+
+
+def test_rating_of_an_unknown_movie_is_named(movielens: MovieLens) -> None:
+    items = np.sort(movielens.movies["movieId"].unique())
+    broken = movielens.ratings.head(3).assign(movieId=[1, 424242, 2])
+    with pytest.raises(ValueError, match=r"movieId\(s\) \[424242\] that movies.csv lacks"):
+        Interactions.build(broken, items)

@@ -7,8 +7,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import ValidationError
 
 from baselines.level3_recommender.data import MovieLens
 from baselines.level3_recommender.recommend import ServiceState
@@ -142,3 +144,11 @@ def test_fallback_json_is_what_the_batch_wrote(serving: Path) -> None:
     assert len(payload["popular"]) == 30
     assert len(payload["titles"]) == 9_742
     assert payload["titles"]["1"] == "Toy Story (1995)"
+
+
+def test_settings_from_environment_name_the_bad_variable() -> None:
+    settings = ServiceSettings.from_env({"L3_ARTIFACTS": "/srv/x", "L3_STORE_TIMEOUT_S": "0.5"})
+    assert (settings.artifacts, settings.store_timeout_s) == (Path("/srv/x"), 0.5)
+    assert ServiceSettings.from_env({}).artifacts == Path("serving")
+    with pytest.raises(ValidationError, match="store_timeout_s"):
+        ServiceSettings.from_env({"L3_STORE_TIMEOUT_S": "-1"})
