@@ -185,7 +185,7 @@ def _train(
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
 
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         progress.set_postfix(loss=f"{losses[-1]:.3f}")
     model.eval()
     return losses, time.perf_counter() - start

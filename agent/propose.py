@@ -19,6 +19,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.llm import LLMBackend, chat_model_of
+from agent.llm.chat import message_text
 from agent.llm.prompting import truncate_tokens, with_token_limit
 from agent.relations import map_relation
 from agent.types import Entity, EntityType, Evidence, Hypothesis, Provenance, Relation
@@ -249,7 +250,7 @@ def propose(
     replies = chain.batch(inputs) if inputs else []
     result = ProposalResult()
     for abstract, reply in zip(abstracts, replies, strict=True):
-        proposals_from_text(str(reply.content), lexicon, abstract, result)
+        proposals_from_text(message_text(reply), lexicon, abstract, result)
     logger.info(
         "proposals: %d accepted, %d rejected from %d abstracts",
         len(result.accepted),

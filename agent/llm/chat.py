@@ -121,7 +121,7 @@ class LangChainBackend:
         """
         model = with_token_limit(self.chat, max_new_tokens or self.max_new_tokens)
         replies = model.batch([[HumanMessage(content=p)] for p in prompts])
-        return [_text(reply) for reply in replies]
+        return [message_text(reply) for reply in replies]
 
     def loglikelihood(self, contexts: list[str], continuations: list[str]) -> list[float]:
         raise NotImplementedError(
@@ -135,7 +135,8 @@ class LangChainBackend:
         return self.chat
 
 
-def _text(message: BaseMessage) -> str:
+def message_text(message: BaseMessage) -> str:
+    """A chat reply's text, whether its content is a string or a list of parts."""
     content = message.content
     if isinstance(content, str):
         return content.strip()
