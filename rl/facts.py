@@ -84,7 +84,11 @@ def add_fact(facts: Facts, key: FactKey, label: bool) -> None:
 
 
 def load_pubtator_facts(path: Path) -> tuple[Facts, MappingStats]:
-    """Read every document-level relation of a PubTator file as a positive fact.
+    """Read every document-level relation of a PubTator file as a fact.
+
+    Relation types map through `agent.relations.map_relation` (BC5CDR ``CID`` -> induces;
+    BioRED chemical-disease ``Positive_Correlation`` -> induces, ``Negative_Correlation`` ->
+    treats, others as listed there). A pair with a disease is stored disease last.
 
     Args:
         path: a PubTator file, e.g. ``bc5cdr/CDR_DevelopmentSet.PubTator.txt``.
@@ -103,6 +107,10 @@ def load_pubtator_facts(path: Path) -> tuple[Facts, MappingStats]:
     for doc in pubtator_documents(path):
         for rel_type, id1, id2 in doc.relations:
             rows += 1
+            # BioRED lists pair members in no fixed order; the disease is always the object so
+            # that directed relations read chemical -> disease (BC5CDR already does).
+            if doc.types.get(id1) == EntityType.DISEASE != doc.types.get(id2):
+                id1, id2 = id2, id1
             relation, label = map_relation(rel_type, doc.types.get(id1), doc.types.get(id2))
             subjects.add(id1)
             objects.add(id2)

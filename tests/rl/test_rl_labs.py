@@ -164,3 +164,23 @@ def test_disgenet_gene_disease_facts(data_dir: Path) -> None:
     # associated_with is symmetric: the reversed claim matches the same fact.
     reverse = Hypothesis(subject=obesity, relation=Relation.ASSOCIATED_WITH, object=gene)
     assert lab.test(reverse).confirmed is True
+
+
+def test_biored_pairs_are_stored_disease_last(data_dir: Path) -> None:
+    # Find a Positive_Correlation listed disease-first in BioRED dev, straight from the file.
+    path = data_dir / "bio" / "biored" / "Dev.PubTator"
+    types: dict[str, str] = {}
+    found = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        fields = line.split("\t")
+        if len(fields) == 6:
+            for local in fields[5].split(","):
+                types[local] = fields[4]
+        elif len(fields) == 5 and fields[1] == "Positive_Correlation":
+            kinds = (types.get(fields[2]), types.get(fields[3]))
+            if kinds == ("DiseaseOrPhenotypicFeature", "ChemicalEntity"):
+                found = (f"MESH:{fields[3]}", f"MESH:{fields[2]}")
+                break
+    assert found is not None
+    lab = SimulatedLab.from_pubtator(path)
+    assert lab.lookup(found[0], Relation.INDUCES, found[1]) is True
