@@ -77,6 +77,33 @@ class ModelsConfig(BaseModel):
     seed: int = Field(0, description="Random seed for every model.")
 
 
+class ServiceConfig(BaseModel):
+    """The real-time scoring service."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(
+        "logistic_regression",
+        description="Which saved model_<name>.joblib the service scores with.",
+    )
+    alert_threshold: float = Field(
+        0.5, ge=0, le=1, description="Fraud probability at or above which a request is an alert."
+    )
+    drift_window: int = Field(5000, ge=50, description="Recent transactions compared for drift.")
+    drift_every: int = Field(500, ge=1, description="Run the drift check every this many requests.")
+    drift_exclude: list[str] = Field(
+        ["TX_DURING_WEEKEND", "TX_DURING_NIGHT"],
+        description="Features not drift-tested: calendar flags follow the clock, so any window "
+        "shorter than a week differs from the training week without anything being wrong.",
+    )
+    drift_alpha: float = Field(
+        0.01, gt=0, lt=1, description="Family-wise significance of the KS tests (Bonferroni)."
+    )
+    drift_min_statistic: float = Field(
+        0.1, gt=0, le=1, description="Smallest KS distance counted as drift (effect size)."
+    )
+
+
 class Level4Config(BaseModel):
     """Root configuration of ``python -m baselines.level4_fraud``."""
 
@@ -95,6 +122,7 @@ class Level4Config(BaseModel):
     split: SplitConfig = Field(description="Train / delay / test days.")
     features: FeatureConfig = Field(default_factory=FeatureConfig, description="Features.")
     models: ModelsConfig = Field(default_factory=ModelsConfig, description="Models.")
+    service: ServiceConfig = Field(default_factory=ServiceConfig, description="Scoring service.")
     top_k: int = Field(100, ge=1, description="k of card precision@k.")
     check_feature_parity: bool = Field(
         True, description="Compare online features with the shipped file on overlapping days."

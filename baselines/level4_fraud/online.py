@@ -94,6 +94,30 @@ class OnlineFeatureStore:
             out += [float(len(aged)), n_fraud / len(aged) if aged else 0.0]
         return out
 
+    def warm(self, frame: pd.DataFrame) -> None:
+        """Load labelled history (raw columns, time order) without computing features."""
+        rows = zip(
+            frame["CUSTOMER_ID"].to_numpy(),
+            frame["TERMINAL_ID"].to_numpy(),
+            frame["TX_AMOUNT"].to_numpy(),
+            frame["TX_DATETIME"].dt.to_pydatetime(),
+            frame["TX_FRAUD"].to_numpy(),
+            strict=True,
+        )
+        for customer, terminal, amount, when, fraud in rows:
+            t = int((when - _EPOCH).total_seconds())
+            cards = self._cards.get(int(customer))
+            if cards is None:
+                cards = [_Window(w * SECONDS_PER_DAY) for w in self.windows]
+                self._cards[int(customer)] = cards
+            for window in cards:
+                window.add(t, float(amount))
+            events = self._terminals.setdefault(int(terminal), deque())
+            events.append([t, int(fraud)])
+            while events[0][0] <= t - self._horizon_s:
+                events.popleft()
+        self.n_seen += len(frame)
+
     def replay(self, frame: pd.DataFrame, progress: Iterable | None = None) -> np.ndarray:
         """Process every row of a raw-transaction frame in order; returns the feature matrix."""
         rows = zip(
