@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
-from agent.types import Hypothesis
+from agent.types import Hypothesis, Outcome
 from rl.env import EnvConfig, HypothesisSelectionEnv
 from rl.labs import Lab
 from rl.policies import Policy
@@ -96,12 +96,40 @@ def evaluate(
     curves = np.zeros((len(pools), len(seeds), budget), dtype=np.float64)
     episodes = [(p, s) for p in range(len(pools)) for s in range(len(seeds))]
     for p, s in tqdm(episodes, desc=f"eval {policy.name}", disable=not progress):
-        obs, info = env.reset(seed=seeds[s], options={"pool": p})
-        policy.reset(seeds[s])
-        done, step = False, 0
-        while not done:
-            obs, _, done, _, info = env.step(policy.select(obs, env.action_masks(), info))
-            curves[p, s, step] = info["discoveries"]
-            step += 1
-        curves[p, s, step:] = info["discoveries"]
+        history = _episode(env, policy, seeds[s], p)
+        found = np.cumsum([o.confirmed is True for _, o in history])
+        curves[p, s, : len(found)] = found
+        curves[p, s, len(found) :] = found[-1] if len(found) else 0
     return EvaluationResult(policy=policy.name, budget=budget, curves=curves)
+
+
+def select_and_test(
+    policy: Policy,
+    pool: Sequence[Hypothesis],
+    lab: Lab,
+    budget: int,
+    config: EnvConfig | None = None,
+    seed: int = 0,
+) -> list[Hypothesis]:
+    """Let ``policy`` choose up to ``budget`` hypotheses of one pool and test them in ``lab``.
+
+    This is the step a discovery run takes after ranking: it returns copies of the tested
+    hypotheses, in test order, with `Hypothesis.outcome` set.
+
+    Raises:
+        ValueError: the pool does not fit the policy's ``env_config`` (``max_candidates``).
+    """
+    config = config or getattr(policy, "env_config", None) or EnvConfig.for_pools([pool])
+    env = HypothesisSelectionEnv([pool], lab, budget, config)
+    return [h.model_copy(update={"outcome": o}) for h, o in _episode(env, policy, seed, 0)]
+
+
+def _episode(
+    env: HypothesisSelectionEnv, policy: Policy, seed: int, pool: int
+) -> list[tuple[Hypothesis, Outcome]]:
+    obs, info = env.reset(seed=seed, options={"pool": pool})
+    policy.reset(seed)
+    done = False
+    while not done:
+        obs, _, done, _, info = env.step(policy.select(obs, env.action_masks(), info))
+    return list(env.history)

@@ -7,7 +7,7 @@ import pytest
 from conftest import hypothesis
 
 from rl.env import EnvConfig, HypothesisSelectionEnv
-from rl.evaluate import evaluate
+from rl.evaluate import evaluate, select_and_test
 from rl.labs import SimulatedLab
 from rl.policies import GreedyPolicy, Policy, RandomPolicy, ThompsonPolicy, UCBPolicy
 
@@ -97,3 +97,10 @@ def test_random_matches_its_expectation(dev_pools: list, dev_lab: SimulatedLab) 
     )
     result = evaluate(RandomPolicy(), pools, dev_lab, budget, seeds=range(20))
     assert result.discoveries.mean() == pytest.approx(expected, abs=0.1)
+
+
+def test_select_and_test_attaches_outcomes(four_pool: list, dev_lab: SimulatedLab) -> None:
+    tested = select_and_test(GreedyPolicy("s"), four_pool, dev_lab, budget=2, config=FIXED)
+    assert [h.id for h in tested] == [four_pool[1].id, four_pool[3].id]
+    assert [h.outcome.confirmed for h in tested if h.outcome] == [True, False]
+    assert four_pool[1].outcome is None  # the caller's hypotheses are left as they were
