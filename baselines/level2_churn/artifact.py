@@ -77,7 +77,10 @@ def load_model(path: str | Path) -> ChurnModel:
         raise ArtifactError(
             f"no model file at {path}; run the task first (it writes model.joblib)."
         )
-    obj = joblib.load(path)
+    try:
+        obj = joblib.load(path)  # a pickle: load only models you wrote or trust
+    except Exception as exc:  # joblib raises many kinds (EOFError, UnpicklingError, KeyError)
+        raise ArtifactError(f"{path} is not a readable joblib model file ({exc!r}).") from exc
     if not isinstance(obj, ChurnModel):
         raise ArtifactError(f"{path} holds a {type(obj).__name__}, not a ChurnModel.")
     if obj.format_version != FORMAT_VERSION:
