@@ -153,6 +153,18 @@ def list_queue(
         count = count.join(reviewer, h.reviewer_id == reviewer.id)
     total = session.scalar(_filtered(count, filters, reviewer)) or 0
 
+    # Deferred join: pick the page's ids first (from the index when the order allows), then
+    # fetch those rows only, so deep pages do not read every row before them.
+    inner = aliased(User)
+    ids = select(h.id)
+    if filters.reviewer:
+        ids = ids.join(inner, h.reviewer_id == inner.id)
+    page_ids = (
+        _ordered(_filtered(ids, filters, inner), sort)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+        .subquery()
+    )
     columns = select(
         h.id,
         h.text,
@@ -165,9 +177,9 @@ def list_queue(
         reviewer.username,
         h.updated_at,
         h.version,
-    ).outerjoin(reviewer, h.reviewer_id == reviewer.id)
-    stmt = _ordered(_filtered(cast("Select[Any]", columns), filters, reviewer), sort)
-    rows = session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    ).join(page_ids, h.id == page_ids.c.id)
+    columns = columns.outerjoin(reviewer, h.reviewer_id == reviewer.id)
+    rows = session.execute(_ordered(cast("Select[Any]", columns), sort)).all()
     return Page([QueueItem(*row) for row in rows], int(total), page, per_page)
 
 

@@ -58,7 +58,18 @@ ApiUser = Annotated[User, Depends(api_user)]
 
 
 def page_user(request: Request, db: DB) -> User:
-    """The signed-in user of a page request; redirects to the login page otherwise."""
+    """The signed-in user of a page request; redirects to the login page otherwise.
+
+    A GET may instead carry an API token (scripts, the benchmark); a form POST always needs
+    the session and its CSRF token.
+    """
+    auth = request.headers.get("authorization", "")
+    if request.method == "GET" and auth.lower().startswith("bearer "):
+        with db.read() as session:
+            token_user = user_for_token(session, auth[7:].strip())
+        if token_user is None:
+            raise HTTPException(401, "invalid or revoked API token")
+        return token_user
     user_id = request.session.get("user_id")
     user = None
     if isinstance(user_id, int):

@@ -46,7 +46,7 @@ class BulkDecisionIn(_In):
 
 
 class UserIn(_In):
-    username: str = Field(min_length=3, max_length=64)
+    username: str = Field(pattern=r"^[A-Za-z0-9_.-]{3,64}$")
     password: str = Field(min_length=10, max_length=200)
     role: Role
 

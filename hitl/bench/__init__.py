@@ -1,0 +1,1 @@
+"""Benchmark of the review app: data loading, load generation, schema fuzzing."""

@@ -1,0 +1,346 @@
+"""Benchmark the review app: 10,000 hypotheses, a production server, a separate load generator.
+
+    python -m hitl.bench.run [--db URL] [--out DIR]
+
+Steps: load the hypotheses; start ``python -m hitl serve`` (production settings, several
+uvicorn workers, no access log) on loopback; then, with the load generator in its own
+process and a bounded request count:
+1. 50 concurrent reviewers with about one second of think time (p50/p95/p99, errors);
+2. open-loop rate sweeps of the review mix and of the trivial /api/health endpoint, to the
+   rate where p95 crosses 100 ms (the app's own overhead is the gap between the two);
+3. schemathesis against the OpenAPI schema with a bounded number of examples.
+Results go to ``DIR/bench.json`` and ``DIR/bench.md``. This is a measurement, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from tqdm import tqdm
+
+from hitl import auth, service
+from hitl.bench.data import bench_hypotheses
+from hitl.db import database
+from hitl.models import HypothesisRow
+
+RATES = [10, 20, 40, 60, 80, 100, 130, 160, 200, 250, 320, 400, 500, 650, 800, 1000]
+THRESHOLD_MS = 100.0
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)] if ordered else float("nan")
+
+
+def summary(latencies: list[float], errors: int, conflicts: int = 0) -> dict[str, float]:
+    return {
+        "n": len(latencies),
+        "p50": pct(latencies, 0.5),
+        "p95": pct(latencies, 0.95),
+        "p99": pct(latencies, 0.99),
+        "errors": errors,
+        "conflicts": conflicts,
+    }
+
+
+def load(url: str, n: int) -> float:
+    hyps = bench_hypotheses(n)
+    start = time.perf_counter()
+    for i in tqdm(range(0, n, 1000), desc="recording hypotheses", unit="batch"):
+        service.record_run(url, "bench", hyps[i : i + 1000])
+    return time.perf_counter() - start
+
+
+def setup_user(url: str) -> str:
+    with database(url).write() as session:
+        if session.scalar(select(auth.User).where(auth.User.username == "bench")) is None:
+            auth.create_user(session, "bench", secrets.token_urlsafe(16), "admin")
+        return auth.create_token(session, "bench", "benchmark")
+
+
+def pending(url: str) -> list[list[Any]]:
+    with database(url).read() as session:
+        rows = session.execute(
+            select(HypothesisRow.id, HypothesisRow.version).where(HypothesisRow.status == "pending")
+        )
+        return [[hid, version] for hid, version in rows]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "SCIDISCO_ENV": "production",
+        "SCIDISCO_SECRET_KEY": secrets.token_urlsafe(48),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "hitl",
+        "serve",
+        "--db",
+        url,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            time.sleep(0.3)
+    raise RuntimeError("server did not start within 90 s")
+
+
+def loadgen(base: str, token: str, pool_file: Path, *args: str) -> dict[str, Any]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "hitl.bench.loadgen",
+        "--base",
+        base,
+        "--token",
+        token,
+        "--pool",
+        str(pool_file),
+        *args,
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=900)
+    return json.loads(out.stdout)
+
+
+def _write_pool(tmp: Path, name: str, items: list[list[Any]]) -> Path:
+    path = tmp / f"{name}.json"
+    path.write_text(json.dumps(items))
+    return path
+
+
+def sweep(
+    base: str, token: str, tmp: Path, endpoint: str, pool: list[list[Any]], step_s: float
+) -> list[dict[str, Any]]:
+    rows = []
+    for rate in RATES:
+        count = int(min(max(rate * step_s, 100), 3000))
+        accepts = -(-count // 4)
+        if endpoint == "app" and len(pool) < accepts:
+            break  # no fresh pending hypotheses left to accept
+        chunk, pool[:] = pool[:accepts], pool[accepts:]
+        pool_file = _write_pool(tmp, f"{endpoint}-{rate}", chunk or [["0", 1]])
+        started = time.perf_counter()
+        res = loadgen(
+            base,
+            token,
+            pool_file,
+            "--mode",
+            "rate",
+            "--rate",
+            str(rate),
+            "--count",
+            str(count),
+            "--endpoint",
+            endpoint,
+        )
+        elapsed = time.perf_counter() - started
+        lat = [v for values in res["latencies"].values() for v in values]
+        row = {
+            "rate": rate,
+            **summary(lat, sum(res["errors"].values()), res["conflicts"]),
+            "seconds": round(elapsed, 1),
+        }
+        rows.append(row)
+        print(
+            f"  {endpoint} {rate:>5} req/s: p50 {row['p50']:.1f} p95 {row['p95']:.1f} p99 {row['p99']:.1f} ms, errors {row['errors']}",
+            flush=True,
+        )
+        if row["p95"] > THRESHOLD_MS:
+            break
+    return rows
+
+
+def crossing(rows: list[dict[str, Any]]) -> str:
+    below = [r["rate"] for r in rows if r["p95"] <= THRESHOLD_MS]
+    above = [r["rate"] for r in rows if r["p95"] > THRESHOLD_MS]
+    if not rows:
+        return "not measured"
+    if not above:
+        return f"> {rows[-1]['rate']} (not crossed)"
+    return f"{max(below) if below else 0}-{above[0]}"
+
+
+def schemathesis(base: str, token: str, examples: int, out: Path) -> dict[str, Any]:
+    cmd = [
+        "schemathesis",
+        "run",
+        f"{base}/openapi.json",
+        "-H",
+        f"Authorization: Bearer {token}",
+        "--max-examples",
+        str(examples),
+        "--checks",
+        "not_a_server_error",
+        "--no-color",
+        "--report",
+        "junit",
+        "--report-junit-path",
+        str(out / "schemathesis.xml"),
+    ]
+    exe = Path(sys.executable).with_name("schemathesis")
+    cmd[0] = str(exe) if exe.exists() else cmd[0]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    (out / "schemathesis.txt").write_text(proc.stdout + proc.stderr)
+    tail = [line for line in proc.stdout.splitlines() if line.strip()][-12:]
+    return {"returncode": proc.returncode, "summary": tail}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--db", help="database URL (default: a fresh SQLite file in a temp folder)")
+    p.add_argument("--n", type=int, default=10_000, help="hypotheses to load")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="uvicorn workers")
+    p.add_argument("--users", type=int, default=50, help="concurrent reviewers")
+    p.add_argument("--reviewer-requests", type=int, default=2000, help="request budget")
+    p.add_argument("--step-seconds", type=float, default=3.0, help="length of each rate step")
+    p.add_argument("--examples", type=int, default=25, help="schemathesis examples per operation")
+    p.add_argument("--out", type=Path, default=Path(".artifacts/hitl/bench"))
+    args = p.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="hitl-bench-"))
+    url = args.db or f"sqlite:///{tmp / 'bench.db'}"
+
+    load_s = load(url, args.n)
+    token = setup_user(url)
+    pool = pending(url)
+    database(url).dispose()
+    print(f"loaded {args.n} hypotheses in {load_s:.1f} s; {len(pool)} pending", flush=True)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start_server(url, port, args.workers)
+    results: dict[str, Any] = {
+        "db": url.split(":")[0],
+        "n": args.n,
+        "workers": args.workers,
+        "load_s": round(load_s, 1),
+        "loadavg_before": os.getloadavg(),
+    }
+    try:
+        loadgen(
+            base,
+            token,
+            _write_pool(tmp, "warm", pool[:50]),
+            "--mode",
+            "rate",
+            "--rate",
+            "40",
+            "--count",
+            "120",
+            "--endpoint",
+            "trivial",
+        )
+        print(f"{args.users} reviewers, think ~1 s, {args.reviewer_requests} requests", flush=True)
+        res = loadgen(
+            base,
+            token,
+            _write_pool(tmp, "reviewers", pool[:2000]),
+            "--mode",
+            "reviewers",
+            "--users",
+            str(args.users),
+            "--total",
+            str(args.reviewer_requests),
+        )
+        per_kind = {
+            k: summary(v, sum(n for e, n in res["errors"].items() if e.startswith(k + ":")))
+            for k, v in res["latencies"].items()
+        }
+        every = [v for values in res["latencies"].values() for v in values]
+        per_kind["all"] = summary(every, sum(res["errors"].values()), res["conflicts"])
+        results["reviewers"] = per_kind
+        fresh = pool[2000:]
+        print("rate sweep: review mix", flush=True)
+        results["sweep_app"] = sweep(base, token, tmp, "app", fresh, args.step_seconds)
+        print("rate sweep: trivial endpoint", flush=True)
+        results["sweep_trivial"] = sweep(base, token, tmp, "trivial", [], args.step_seconds)
+        print("schemathesis", flush=True)
+        results["schemathesis"] = schemathesis(base, token, args.examples, args.out)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
+    results["loadavg_after"] = os.getloadavg()
+    (args.out / "bench.json").write_text(json.dumps(results, indent=2))
+    report = render(results)
+    (args.out / "bench.md").write_text(report)
+    print(report)
+
+
+def render(r: dict[str, Any]) -> str:
+    lines = [
+        f"## Review app benchmark ({r['db']}, {r['n']} hypotheses, {r['workers']} uvicorn workers)",
+        "",
+        f"Load: {r['load_s']} s. Machine load average before/after: {r['loadavg_before'][0]:.1f} / {r['loadavg_after'][0]:.1f}.",
+        "",
+        "### 50 reviewers, think time ~1 s",
+        "",
+        "| request | n | p50 ms | p95 ms | p99 ms | errors |",
+        "|---|---|---|---|---|---|",
+    ]
+    for kind, s in r["reviewers"].items():
+        lines.append(
+            f"| {kind} | {s['n']} | {s['p50']:.1f} | {s['p95']:.1f} | {s['p99']:.1f} | {s['errors']} |"
+        )
+    lines.append(
+        f"\n409 conflicts (two reviewers on one hypothesis): {r['reviewers']['all']['conflicts']}\n"
+    )
+    lines += [
+        "### Open-loop rate sweep (p95 threshold 100 ms)",
+        "",
+        "| endpoint | rate req/s | n | p50 ms | p95 ms | p99 ms | errors |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in ("app", "trivial"):
+        for s in r[f"sweep_{name}"]:
+            lines.append(
+                f"| {name} | {s['rate']} | {s['n']} | {s['p50']:.1f} | {s['p95']:.1f} | {s['p99']:.1f} | {s['errors']} |"
+            )
+    lines.append(
+        f"\np95 crosses 100 ms: review mix at {crossing(r['sweep_app'])} req/s; trivial endpoint at {crossing(r['sweep_trivial'])} req/s.\n"
+    )
+    lines += [
+        "### schemathesis",
+        "",
+        f"exit code {r['schemathesis']['returncode']}",
+        "",
+        "```",
+        *r["schemathesis"]["summary"],
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
