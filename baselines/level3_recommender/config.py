@@ -101,6 +101,11 @@ class EvalConfig(_Strict):
         "time cut, scored on users seen before it (what a service faces); temporal_user: each "
         "user's latest ratings held out.",
     )
+    repeat_seeds: list[int] = Field(
+        default=[1, 2, 3, 4],
+        description="Extra seeds of the random split; with `split.seed` they give each "
+        "metric's mean and standard deviation over splits (empty: no repeats).",
+    )
 
 
 class BatchConfig(_Strict):

@@ -120,3 +120,48 @@ def metrics_table(metrics: dict[str, float], cfg: Level3Config) -> str:
             values = " | ".join(f"{metrics[f'{split}/{model}/{c}']:.3f}" for c in cols)
             lines.append(f"| {split} | {model} | {users} | {values} |")
     return "\n".join(lines) + "\n"
+
+
+def repeat_random(ml: MovieLens, cfg: Level3Config) -> dict[str, float]:
+    """Mean and standard deviation of every random-split metric over ``split.seed`` and
+    ``eval.repeat_seeds``: how much of a difference is the draw of the split.
+
+    Returns:
+        ``random_repeats/<model>/<metric>_mean`` and ``_std`` (population std over seeds),
+        plus ``random_repeats/seeds``.
+    """
+    seeds = [cfg.split.seed, *cfg.eval.repeat_seeds]
+    runs = []
+    for seed in seeds:
+        seeded = cfg.model_copy(update={"split": cfg.split.model_copy(update={"seed": seed})})
+        runs.append(evaluate_split(make_split("random", ml, seeded), ml, seeded))
+    out = {"random_repeats/seeds": float(len(seeds))}
+    for key in runs[0]:
+        if key.count("/") != 2:  # users_scored / users_cold
+            continue
+        values = np.array([run[key] for run in runs])
+        name = key.removeprefix("random/")
+        out[f"random_repeats/{name}_mean"] = float(values.mean())
+        out[f"random_repeats/{name}_std"] = float(values.std())
+    return out
+
+
+def repeats_table(metrics: dict[str, float], cfg: Level3Config) -> str:
+    """Markdown: mean +- std over the random-split seeds, one row per model."""
+    k = cfg.eval.k
+    cols = [f"precision@{k}", f"recall@{k}", f"ndcg@{k}", f"map@{k}", f"coverage@{k}"]
+    seeds = int(metrics["random_repeats/seeds"])
+    lines = [
+        f"Random 75/25 split over {seeds} seeds (mean +- std):",
+        "",
+        "| model | " + " | ".join(cols) + " |",
+        "|---|" + "---:|" * len(cols),
+    ]
+    for model in cfg.models.evaluate:
+        cells = [
+            f"{metrics[f'random_repeats/{model}/{c}_mean']:.3f} +- "
+            f"{metrics[f'random_repeats/{model}/{c}_std']:.3f}"
+            for c in cols
+        ]
+        lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

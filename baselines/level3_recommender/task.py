@@ -13,7 +13,7 @@ import yaml
 from .batch import run_batch
 from .config import load_config
 from .data import load_movielens
-from .evaluate import evaluate_split, make_split, metrics_table
+from .evaluate import evaluate_split, make_split, metrics_table, repeat_random, repeats_table
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +33,9 @@ def run(config: str | Path | None = None, out_dir: str | Path | None = None) -> 
 
     Returns:
         Flat metrics: ``<split>/<model>/<metric>@k``, ``<split>/users_scored``,
-        ``<split>/users_cold``, ``<split>/als/lift_precision`` (ALS precision over
-        popularity's) and ``batch/*``. The same mapping is written to ``metrics.json``; beside
+        ``<split>/users_cold``, ``<split>/<model>/lift_precision@k`` (precision over
+        popularity's), ``random_repeats/<model>/<metric>_mean``/``_std`` (over the split seeds)
+        and ``batch/*``. The same mapping is written to ``metrics.json``; beside
         it ``config.resolved.yaml``, ``metrics.md`` (the side-by-side table) and ``serving/``
         (the batch store, the model and the fallback list).
     """
@@ -51,7 +52,11 @@ def run(config: str | Path | None = None, out_dir: str | Path | None = None) -> 
     for kind in cfg.eval.splits:
         metrics |= evaluate_split(make_split(kind, ml, cfg), ml, cfg)
     metrics |= _lifts(metrics, cfg.eval.splits, cfg.models.evaluate, cfg.eval.k)
-    (out / "metrics.md").write_text(metrics_table(metrics, cfg), encoding="utf-8")
+    table = metrics_table(metrics, cfg)
+    if cfg.eval.repeat_seeds:
+        metrics |= repeat_random(ml, cfg)
+        table += "\n" + repeats_table(metrics, cfg)
+    (out / "metrics.md").write_text(table, encoding="utf-8")
     if cfg.batch.enabled:
         metrics |= run_batch(ml, cfg, out / "serving")
 

@@ -19,7 +19,7 @@ SMALL_CONFIG = {
         "evaluate": ["popularity", "als"],
         "als": {"factors": 16, "regularization": 1.0, "alpha": 3.0, "iterations": 8},
     },
-    "eval": {"splits": ["random", "temporal_user"]},
+    "eval": {"splits": ["random", "temporal_user"], "repeat_seeds": [1]},
     "batch": {"top_n": 30},
 }
 

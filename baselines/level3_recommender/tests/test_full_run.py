@@ -20,3 +20,10 @@ def test_default_run_beats_popularity_by_a_wide_margin(tmp_path: Path) -> None:
     assert metrics["temporal_user/als/lift_precision@10"] > 1.2
     assert metrics["random/users_scored"] == 610.0
     assert metrics["batch/rows"] == 610.0 * 100
+    # Over five split seeds the gap is many standard deviations wide.
+    gap = (
+        metrics["random_repeats/als/precision@10_mean"]
+        - metrics["random_repeats/popularity/precision@10_mean"]
+    )
+    spread = metrics["random_repeats/als/precision@10_std"]
+    assert gap > 0.1 and gap > 10 * spread

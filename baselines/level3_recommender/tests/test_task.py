@@ -24,6 +24,7 @@ def test_run_writes_its_outputs(small_run: tuple[Path, dict[str, float]]) -> Non
     assert Level3Config.model_validate(resolved) == Level3Config.model_validate(SMALL_CONFIG)
     table = (result / "metrics.md").read_text()
     assert table.count("\n| random |") == 2 and table.count("\n| temporal_user |") == 2
+    assert "Random 75/25 split over 2 seeds" in table
     assert all(isinstance(v, float) and v == v for v in metrics.values())  # no NaN
     files = {p.name for p in (result / "serving").iterdir()}
     assert files == {"store.sqlite", "model.npz", "model_items.npz", "fallback.json"}
@@ -36,6 +37,8 @@ def test_counts_follow_the_config(small_run: tuple[Path, dict[str, float]]) -> N
     # Each of the 100 users keeps >= 15 training ratings and gets >= 5 held-out ones.
     assert metrics["temporal_user/users_scored"] == 100.0
     assert metrics["random/users_cold"] == 0.0
+    assert metrics["random_repeats/seeds"] == 2.0  # split.seed 42 and repeat_seeds [1]
+    assert metrics["random_repeats/als/precision@10_std"] >= 0.0
 
 
 def test_als_beats_popularity_on_both_splits(small_run: tuple[Path, dict[str, float]]) -> None:
