@@ -33,21 +33,21 @@ from agent.plausibility import score_plausibility
 from agent.propose import ProposalResult, propose
 from agent.rank import rank_pool
 from agent.rationale import write_rationales
-from agent.relations import map_relation
-from agent.types import Entity, EntityType, Evidence, Hypothesis, Relation
+from agent.selection import select_experiments
+from agent.types import Evidence, Hypothesis, Relation
+from reasoning.corpus_facts import corpus_facts
+from reasoning.doses import dose_consistency
 from reasoning.kb import KnowledgeBase
-from reasoning.quantitative import dose_consistency
 from retrieval.chunking import chunk_documents
 from retrieval.cooccurrence import CooccurrenceGraph
-from retrieval.datadir import resolve
+from retrieval.corpus import read_corpus
+from retrieval.datadir import data_dir, resolve
 from retrieval.embeddings import load_embedder
 from retrieval.index import ChunkIndex
 from retrieval.lexicon import EntityLexicon
 from retrieval.mesh import MeshVocabulary
 from retrieval.pubtator import Document
-from retrieval.readers import read_corpus
 from retrieval.store import DocumentStore
-from agent.selection import select_experiments
 from rl.labs import SimulatedLab
 
 logger = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class LoopResult:
 
     def top(self, n: int) -> list[Hypothesis]:
         """The ``n`` best hypotheses across targets by rank score."""
-        return sorted(self.hypotheses, key=lambda h: -h.scores.get("rank", 0.0))[:n]
+        return _best(self.pools, n)
 
 
 class DiscoveryLoop:
@@ -99,7 +99,8 @@ class DiscoveryLoop:
         with self._step("read corpus"):
             docs = _read(corpus_path, cfg.corpus.format, cfg.corpus.max_documents)
             DocumentStore(cfg.review_url()).add(docs, corpus=corpus_path.name)
-            mesh = MeshVocabulary.load(resolve(".", cfg.data_dir))
+            mesh = MeshVocabulary.load(data_dir(cfg.data_dir))
+            mesh.supplement_from(docs)
             graph = CooccurrenceGraph.from_documents(docs)
             lexicon = EntityLexicon.build(docs, mesh)
         with self._step("load held-out facts"):
@@ -119,7 +120,8 @@ class DiscoveryLoop:
             )
             pools = {t: pool for t, pool in generate(graph, targets, settings).items() if pool}
         with self._step("symbolic checks"):
-            kb = KnowledgeBase.build(mesh, _entities(graph), _corpus_facts(docs))
+            entities, facts = corpus_facts(docs)
+            kb = KnowledgeBase.build(mesh, entities, facts)
             for pool in pools.values():
                 for h, verdicts in zip(pool, kb.check_many(pool), strict=True):
                     h.verdicts = list(verdicts)
@@ -141,17 +143,16 @@ class DiscoveryLoop:
                 for t, p in pools.items()
             }
         with self._step("rationales, dose check and LLM proposals"):
-            result_top = sorted(
-                (h for p in pools.values() for h in p), key=lambda h: -h.scores["rank"]
-            )[: cfg.agent.rationale_top_k]
-            write_rationales(result_top, llm)
-            for h in result_top:
+            pools = _with_rationales(pools, cfg.agent.rationale_top_k, llm)
+            for h in _best(pools, cfg.agent.rationale_top_k):
                 h.verdicts.append(dose_consistency([e.text for e in h.evidence]))
-            proposals = (
-                propose(docs[: cfg.agent.propose_documents], llm, lexicon)
-                if cfg.agent.propose_documents
-                else None
-            )
+            proposals = None
+            if cfg.agent.propose_documents:
+                passages = _distinct_passages(
+                    _best(pools, len(pools) * cfg.agent.plausibility_per_target),
+                    cfg.agent.propose_documents,
+                )
+                proposals = propose(passages, llm, lexicon)
         with self._step("experiment selection"):
             selection = select_experiments(
                 list(pools.values()),
@@ -185,6 +186,29 @@ class DiscoveryLoop:
         cfg = self.config.retrieval
         chunks = chunk_documents(docs, chunk_size=cfg.chunk_size, chunk_overlap=cfg.chunk_overlap)
         return ChunkIndex.build(chunks, load_embedder(), kind=cfg.index)
+
+
+def _best(pools: dict[str, list[Hypothesis]], n: int) -> list[Hypothesis]:
+    """The ``n`` best hypotheses across targets by rank score (ties by id)."""
+    everything = (h for pool in pools.values() for h in pool)
+    return sorted(everything, key=lambda h: (-h.scores["rank"], h.id))[:n]
+
+
+def _with_rationales(
+    pools: dict[str, list[Hypothesis]], n: int, llm: LLMBackend
+) -> dict[str, list[Hypothesis]]:
+    """Pools in which the ``n`` best hypotheses carry an LLM rationale."""
+    written = {h.id: h for h in write_rationales(_best(pools, n), llm)}
+    return {t: [written.get(h.id, h) for h in pool] for t, pool in pools.items()}
+
+
+def _distinct_passages(hypotheses: list[Hypothesis], n: int) -> list[Evidence]:
+    """The first ``n`` distinct retrieved passages of the given hypotheses."""
+    seen: dict[tuple[str, str], Evidence] = {}
+    for h in hypotheses:
+        for e in h.evidence:
+            seen.setdefault((e.pmid, e.text), e)
+    return list(seen.values())[:n]
 
 
 def ranking_metrics(
@@ -229,30 +253,6 @@ def _load_lab(path: Path, cfg: RunConfig) -> SimulatedLab:
         fmt = "tsv" if path.suffix.lower() in {".tsv", ".tab"} else "pubtator"
     loader = SimulatedLab.from_tsv if fmt == "tsv" else SimulatedLab.from_pubtator
     return loader(path, noise=cfg.gold.noise, cost=cfg.gold.cost, seed=cfg.seed)
-
-
-def _entities(graph: CooccurrenceGraph) -> list[Entity]:
-    return [graph.entity(e) for e in graph.entities()]
-
-
-def _corpus_facts(docs: list[Document]) -> list[tuple[str, Relation, str]]:
-    """The corpus's own relations in the project's vocabulary, as Prolog facts."""
-    types: dict[str, EntityType] = {}
-    for doc in docs:
-        for m in doc.mentions:
-            for entity_id in m.ids:
-                types.setdefault(entity_id, m.entity_type)
-    facts = set()
-    for doc in docs:
-        for rel in doc.relations:
-            try:
-                relation, label = map_relation(rel.type, types.get(rel.id1), types.get(rel.id2))
-            except ValueError:
-                logger.warning("skipping relation of unknown type %r in %s", rel.type, doc.pmid)
-                continue
-            if label:
-                facts.add((rel.id1, relation, rel.id2))
-    return sorted(facts)
 
 
 def _attach_evidence(index: ChunkIndex, hypotheses: list[Hypothesis], k: int) -> None:

@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from jinja2 import Environment, PackageLoader, select_autoescape
+from matplotlib.ticker import MaxNLocator
 
 from agent.config import RunConfig
 from agent.loop import LoopResult
@@ -74,6 +75,7 @@ def _discovery_curves(curves: dict[str, list[float]], budget: int, path: Path) -
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     for name, curve in sorted(curves.items()):
         ax.plot(range(0, len(curve) + 1), [0.0, *curve], marker="o", label=name)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("experiments run")
     ax.set_ylabel("confirmed discoveries (mean per target)")
     ax.set_title(f"Experiment selection on held-out targets (budget {budget})")
