@@ -20,6 +20,7 @@ import random
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -65,7 +66,7 @@ class Review:
         if kind == "queue":
             return await self.client.get("/hypotheses", params={"page": rng.randint(1, 100)})
         if kind == "filtered":
-            params = {
+            params: dict[str, str | int | float] = {
                 "status": "pending",
                 "verdict": "pass",
                 "score_min": 0.2,
@@ -121,7 +122,8 @@ async def at_rate(
     async with httpx.AsyncClient(
         base_url=base, headers=headers, limits=limits, timeout=30
     ) as client:
-        review, tasks = Review(client, pool, seed=int(rate)), []
+        review = Review(client, pool, seed=int(rate))
+        tasks: list[asyncio.Task[Any]] = []
         fresh = iter(pool)
         t0 = time.perf_counter() + 0.05
         for i in range(count):

@@ -174,7 +174,8 @@ def sweep(
         }
         rows.append(row)
         print(
-            f"  {endpoint} {rate:>5} req/s: p50 {row['p50']:.1f} p95 {row['p95']:.1f} p99 {row['p99']:.1f} ms, errors {row['errors']}",
+            f"  {endpoint} {rate:>5} req/s: p50 {row['p50']:.1f} p95 {row['p95']:.1f} "
+            f"p99 {row['p99']:.1f} ms, errors {row['errors']}",
             flush=True,
         )
         if row["p95"] > THRESHOLD_MS:
@@ -297,11 +298,17 @@ def main() -> None:
     print(report)
 
 
+def _row(*cells: object) -> str:
+    return "| " + " | ".join(f"{c:.1f}" if isinstance(c, float) else str(c) for c in cells) + " |"
+
+
 def render(r: dict[str, Any]) -> str:
+    """The results as a Markdown report."""
+    before, after = r["loadavg_before"][0], r["loadavg_after"][0]
     lines = [
-        f"## Review app benchmark ({r['db']}, {r['n']} hypotheses, {r['workers']} uvicorn workers)",
+        f"## Review app benchmark ({r['db']}, {r['n']} hypotheses, {r['workers']} workers)",
         "",
-        f"Load: {r['load_s']} s. Machine load average before/after: {r['loadavg_before'][0]:.1f} / {r['loadavg_after'][0]:.1f}.",
+        f"Load: {r['load_s']} s. Machine load average before/after: {before:.1f} / {after:.1f}.",
         "",
         "### 50 reviewers, think time ~1 s",
         "",
@@ -309,13 +316,12 @@ def render(r: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for kind, s in r["reviewers"].items():
-        lines.append(
-            f"| {kind} | {s['n']} | {s['p50']:.1f} | {s['p95']:.1f} | {s['p99']:.1f} | {s['errors']} |"
-        )
-    lines.append(
-        f"\n409 conflicts (two reviewers on one hypothesis): {r['reviewers']['all']['conflicts']}\n"
-    )
+        lines.append(_row(kind, s["n"], s["p50"], s["p95"], s["p99"], s["errors"]))
+    conflicts = r["reviewers"]["all"]["conflicts"]
     lines += [
+        "",
+        f"409 conflicts (two reviewers on one hypothesis): {conflicts}",
+        "",
         "### Open-loop rate sweep (p95 threshold 100 ms)",
         "",
         "| endpoint | rate req/s | n | p50 ms | p95 ms | p99 ms | errors |",
@@ -323,13 +329,12 @@ def render(r: dict[str, Any]) -> str:
     ]
     for name in ("app", "trivial"):
         for s in r[f"sweep_{name}"]:
-            lines.append(
-                f"| {name} | {s['rate']} | {s['n']} | {s['p50']:.1f} | {s['p95']:.1f} | {s['p99']:.1f} | {s['errors']} |"
-            )
-    lines.append(
-        f"\np95 crosses 100 ms: review mix at {crossing(r['sweep_app'])} req/s; trivial endpoint at {crossing(r['sweep_trivial'])} req/s.\n"
-    )
+            lines.append(_row(name, s["rate"], s["n"], s["p50"], s["p95"], s["p99"], s["errors"]))
+    app, trivial = crossing(r["sweep_app"]), crossing(r["sweep_trivial"])
     lines += [
+        "",
+        f"p95 crosses 100 ms: review mix at {app} req/s; trivial endpoint at {trivial} req/s.",
+        "",
         "### schemathesis",
         "",
         f"exit code {r['schemathesis']['returncode']}",

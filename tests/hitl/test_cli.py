@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from hitl import db, service
 from hitl.models import HypothesisRow

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -29,7 +30,7 @@ def client(loaded: str) -> Iterator[TestClient]:
         yield c
 
 
-def login(client: TestClient, user: str, password: str = PASSWORD) -> object:
+def login(client: TestClient, user: str, password: str = PASSWORD) -> Any:
     token = _csrf(client.get("/login").text)
     return client.post("/login", data={"username": user, "password": password, "csrf_token": token})
 
@@ -48,18 +49,18 @@ def test_login_requires_csrf_and_rotates_session(client: TestClient) -> None:
     assert r.status_code == 403 and "CSRF check" in r.text
     before = client.cookies.get("scidisco_session")
     r = login(client, "alice")
-    assert r.status_code == 200 and str(r.url).endswith("/hypotheses")  # type: ignore[attr-defined]
+    assert r.status_code == 200 and str(r.url).endswith("/hypotheses")
     assert "18 match" in r.text and client.cookies.get("scidisco_session") != before
 
 
 def test_wrong_password_then_rate_limited(client: TestClient) -> None:
     for _ in range(5):
         r = login(client, "alice", "wrong password!")
-        assert r.status_code == 401 and "wrong username or password" in r.text  # type: ignore[attr-defined]
+        assert r.status_code == 401 and "wrong username or password" in r.text
     r = login(client, "alice")  # even the right password waits out the window
-    assert r.status_code == 429 and r.headers["retry-after"] == "300"  # type: ignore[attr-defined]
-    assert "too many failed logins; wait 5 minute(s)" in r.text  # type: ignore[attr-defined]
-    assert login(client, "bob").status_code == 200  # type: ignore[attr-defined]
+    assert r.status_code == 429 and r.headers["retry-after"] == "300"
+    assert "too many failed logins; wait 5 minute(s)" in r.text
+    assert login(client, "bob").status_code == 200
 
 
 def test_session_cookie_flags(loaded: str) -> None:

@@ -50,7 +50,7 @@ def test_rerecording_changed_content_updates_machine_fields_not_reviewer_state(
 ) -> None:
     h = hyps[4]  # lithium induces hypertension
     with db.database(loaded).write() as s:
-        alice = s.scalar(select(User).where(User.username == "alice"))
+        alice = s.scalars(select(User).where(User.username == "alice")).one()
         decide(s, alice, h.id, Action.ACCEPT, "convincing", 1)
     extra = Evidence(pmid="1378968", text="A second passage.", score=0.5)
     changed = h.model_copy(update={"evidence": [*h.evidence, extra], "scores": {"final": 0.2}})
@@ -96,14 +96,14 @@ def test_filters(loaded: str, filters: Filters, expected: int) -> None:
 
 def test_reviewer_and_status_filters_and_non_ascii_search(loaded: str, hyps) -> None:
     with db.database(loaded).write() as s:
-        bob = s.scalar(select(User).where(User.username == "bob"))
+        bob = s.scalars(select(User).where(User.username == "bob")).one()
         decide(s, bob, hyps[0].id, Action.REJECT, None, 1)
     assert service.list_hypotheses(loaded, Filters(reviewer="bob")).total == 1
     assert service.list_hypotheses(loaded, Filters(status="rejected")).total == 1
     from hitl.actions import edit_text
 
     with db.database(loaded).write() as s:
-        bob = s.scalar(select(User).where(User.username == "bob"))
+        bob = s.scalars(select(User).where(User.username == "bob")).one()
         edit_text(s, bob, hyps[1].id, "Lidocaine induces ÄSYSTOLE (Ökologie)", 1)
     # SQLite's own lower() folds ASCII only; the stored lower-cased text makes both agree.
     assert service.list_hypotheses(loaded, Filters(q="äsystole ökologie")).total == 1
@@ -130,9 +130,8 @@ def test_pagination_covers_every_row_once(loaded: str) -> None:
 
 def test_timestamps_are_utc_aware(loaded: str) -> None:
     item = service.list_hypotheses(loaded).items[0]
-    assert (
-        item.updated_at.utcoffset() is not None and item.updated_at.utcoffset().total_seconds() == 0
-    )
+    offset = item.updated_at.utcoffset()
+    assert offset is not None and offset.total_seconds() == 0
 
 
 def test_audit_log_is_append_only(loaded: str) -> None:
