@@ -6,13 +6,13 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import hypothesis
 from gymnasium.utils.env_checker import check_env as gym_check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 from agent.types import Entity, EntityType, Hypothesis, Provenance
 from rl.env import EnvConfig, HypothesisSelectionEnv, InvalidActionError
 from rl.labs import SimulatedLab
+from tests.rl.rl_helpers import hypothesis
 
 FIXED = EnvConfig(max_candidates=4, score_keys=("s",), shuffle=False)
 

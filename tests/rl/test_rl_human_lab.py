@@ -5,12 +5,11 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from conftest import hypothesis
-
 from hitl import auth, db, service
 from hitl.actions import record_outcome
 from rl.env import EnvConfig, HypothesisSelectionEnv
 from rl.labs import HumanLab
+from tests.rl.rl_helpers import hypothesis
 
 
 def test_human_lab_reads_recorded_outcomes(tmp_path: Path, dev_cid: list) -> None:

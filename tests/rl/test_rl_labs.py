@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import hypothesis
 
 from agent.types import Entity, EntityType, Hypothesis, Relation
 from rl.facts import LabDataError
 from rl.labs import HumanLab, Lab, SimulatedLab
+from tests.rl.rl_helpers import hypothesis
 
 
 def test_known_dev_pair_is_confirmed(dev_lab: SimulatedLab, dev_cid: list) -> None:

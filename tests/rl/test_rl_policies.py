@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import hypothesis
 
 from rl.env import EnvConfig, HypothesisSelectionEnv
 from rl.evaluate import evaluate, select_and_test
 from rl.labs import SimulatedLab
 from rl.policies import GreedyPolicy, Policy, RandomPolicy, ThompsonPolicy, UCBPolicy
+from tests.rl.rl_helpers import hypothesis
 
 FIXED = EnvConfig(max_candidates=4, score_keys=("s",), shuffle=False)
 
