@@ -118,12 +118,12 @@ def _third_doc_mention_line(bc5cdr_train: Path) -> int:
     return sum(len(b.split("\n")) for b in blocks[:2]) + 2 + 3
 
 
-def _read_until_error(path: Path, message: str) -> list[str]:
+def _read_until_error(path: Path, message: str, lineno: int) -> list[str]:
     seen: list[str] = []
     with pytest.raises(PubTatorFormatError, match=message) as info:
         for doc in read_pubtator(path):
             seen.append(doc.pmid)
-    assert info.value.path == path
+    assert (info.value.path, info.value.line) == (path, lineno)
     return seen
 
 
@@ -152,13 +152,13 @@ def test_malformed_line_names_file_and_line_after_good_documents(
 ) -> None:
     lineno = _third_doc_mention_line(bc5cdr_train)
     path = _broken_slice(bc5cdr_train, tmp_path, lineno, fix)
-    seen = _read_until_error(path, rf"^{re.escape(str(path))}, line {lineno}: .*{problem}")
+    seen = _read_until_error(path, rf"^{re.escape(str(path))}, line {lineno}: .*{problem}", lineno)
     assert seen == ["227508", "354896"]  # the two good documents came out first
 
 
 def test_missing_abstract_line_is_reported(bc5cdr_train: Path, tmp_path: Path) -> None:
     path = _broken_slice(bc5cdr_train, tmp_path, 2, lambda line: line.replace("|a|", "|x|"))
-    _read_until_error(path, rf"{re.escape(str(path))}, line 2: expected the abstract line")
+    _read_until_error(path, rf"{re.escape(str(path))}, line 2: expected the abstract line", 2)
 
 
 def test_crlf_slice_reads_like_lf(biored_train: Path, tmp_path: Path) -> None:
@@ -171,3 +171,15 @@ def test_crlf_slice_reads_like_lf(biored_train: Path, tmp_path: Path) -> None:
     crlf_docs = [d.__class__(**{**d.__dict__, "source": ""}) for d in read_pubtator(crlf)]
     lf_docs = [d.__class__(**{**d.__dict__, "source": ""}) for d in read_pubtator(lf)]
     assert crlf_docs == lf_docs and len(crlf_docs) == 3
+
+
+def test_missing_blank_line_and_foreign_pmid(bc5cdr_train: Path, tmp_path: Path) -> None:
+    blocks = bc5cdr_train.read_text().split("\n\n")[:3]
+    joined = tmp_path / "joined.PubTator"
+    joined.write_text(blocks[0] + "\n" + "\n\n".join(blocks[1:]) + "\n")  # no blank after doc 1
+    assert [d.pmid for d in read_pubtator(joined)] == ["227508", "354896", "435349"]
+    lineno = _third_doc_mention_line(bc5cdr_train)
+    path = _broken_slice(bc5cdr_train, tmp_path, lineno, lambda line: "999" + line)
+    _read_until_error(
+        path, rf"line {lineno}: annotation for PMID '999435349' inside document 435349", lineno
+    )
