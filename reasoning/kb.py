@@ -10,6 +10,10 @@ MeSH supplementary C-IDs) and the known facts. ``check(h)`` then runs the rules 
 * ``novel``: no known fact states the claim, exactly or through the hierarchy;
 * ``consistent``: no known fact of the opposite relation (treats/palliates vs induces) for
   the same, a narrower, a broader or a sibling disease.
+
+``contradictions(h)`` lists every level at which an opposing fact exists (adding a ``class``
+level, a chemical of the same MeSH class, which ``consistent`` ignores), for audits such as
+benchmark E3 that score each rule on its own.
 """
 
 from __future__ import annotations

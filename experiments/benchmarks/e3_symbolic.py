@@ -45,7 +45,8 @@ logger = logging.getLogger(__name__)
 CATEGORIES = ("DM", "SYM", "NOT")
 # Every rule that can fire on a pair, in the order the checker tries them.
 RULES = ("ill_typed", "exact", "narrower", "broader", "sibling", "class")
-_CHECKER_RULES = {"ill_typed", "exact", "narrower", "broader"}  # what KnowledgeBase.check fails
+_CHECKER_RULES = ("ill_typed", "exact", "narrower", "broader")  # what KnowledgeBase.check fails
+_STRICT_RULES = {"ill_typed", "exact", "narrower"}  # the checker without `broader`
 _MESH_FILES = ["bio/mesh/terms.tsv", "bio/mesh/tree-numbers.tsv", "bio/disease_ontology/xrefs.tsv"]
 _COLUMNS = ("doid_id", "disease", "drug", "category")
 VARIANTS = {"dm_vs_not": ("DM",), "dmsym_vs_not": ("DM", "SYM")}
@@ -128,7 +129,7 @@ def _blamed(rule: str) -> Classifier:
 
 CLASSIFIERS: dict[str, Classifier] = {
     "checker": lambda j: j.checker is not None,
-    "strict": lambda j: bool(j.rules & {"ill_typed", "exact", "narrower"}),
+    "strict": lambda j: bool(j.rules & _STRICT_RULES),
     "checker_sibling": lambda j: j.checker is not None or "sibling" in j.rules,
     "checker_class": lambda j: j.checker is not None or "class" in j.rules,
     "all_rules": lambda j: bool(j.rules),
@@ -195,7 +196,8 @@ def lexicon_fallback(documents: list[Document]) -> Callable[[str], str | None]:
 
 def judge(kb: KnowledgeBase, pair: Pair, docs: list[set[str]], mentioned: set[str]) -> Judgement:
     """Check every ``drug treats disease`` mapping of ``pair``; any rejection rejects the pair."""
-    assert pair.drug_id is not None
+    if pair.drug_id is None:
+        raise ValueError(f"pair on line {pair.line} ({pair.drug}) has no MeSH drug id to check")
     drug = Entity(id=pair.drug_id, name=pair.drug, type=EntityType.CHEMICAL)
     rules: set[str] = set()
     checker: str | None = None
@@ -210,7 +212,9 @@ def judge(kb: KnowledgeBase, pair: Pair, docs: list[set[str]], mentioned: set[st
         known = known or novel.passed is False
         failed = typing if typing.passed is False else consistent
         if checker is None and failed.passed is False:
-            checker = "ill_typed" if failed is typing else next(iter(levels))
+            checker = "ill_typed" if failed is typing else next(iter(levels), "")
+            if checker not in _CHECKER_RULES:  # check() and contradictions() must agree
+                raise RuntimeError(f"consistent failed for {h.key} but the levels are {levels}")
             proof = tuple(failed.proof)
         elif not proof and levels:
             proof = tuple(next(iter(levels.values())))
@@ -326,6 +330,9 @@ def _summaries(pairs: list[Pair], judgements: list[Judgement]) -> dict[str, list
         "coverage/both_mentioned": _by_category(
             judgements, lambda j: j.drug_mentioned and j.disease_mentioned
         ),
+        "coverage/never_mentioned": _by_category(
+            judgements, lambda j: not (j.drug_mentioned and j.disease_mentioned)
+        ),
         "coverage/co_mentioned": _by_category(judgements, lambda j: j.co_mentioned),
         "coverage/linked": _by_category(
             judgements, lambda j: j.known_treats or bool(j.rules - {"ill_typed"})
@@ -371,8 +378,9 @@ _ROW_NAMES = {
     "coverage/drug_mentioned": "drug mentioned in the corpora",
     "coverage/disease_mentioned": "disease mentioned in the corpora",
     "coverage/both_mentioned": "both mentioned",
+    "coverage/never_mentioned": "drug or disease never mentioned",
     "coverage/co_mentioned": "both in one abstract",
-    "coverage/linked": "any corpus fact links them (treats, or induces at any level)",
+    "coverage/linked": "a corpus fact bears on the pair (treats; induces at any level or by class)",
     "coverage/known_treats": "corpus fact: drug treats the disease (not a rejection)",
 }  # fmt: skip
 _RULE_NAMES = {

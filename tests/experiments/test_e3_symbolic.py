@@ -89,6 +89,7 @@ def test_rules_and_coverage(result: tuple) -> None:
     # Methyldopa (531), Dexamethasone (566, 608, 173); Hypertension (531, 566, 558, 502).
     assert by_category(metrics, "coverage/drug_mentioned") == (2, 1, 1)
     assert by_category(metrics, "coverage/disease_mentioned") == (2, 0, 2)
+    assert by_category(metrics, "coverage/never_mentioned") == (2, 1, 3)
     assert by_category(metrics, "coverage/co_mentioned") == (1, 0, 1)
     assert by_category(metrics, "coverage/linked") == (1, 1, 2)
     assert by_category(metrics, "coverage/known_treats") == (0, 0, 0)
