@@ -63,8 +63,11 @@ def _predict(argv: list[str]) -> int:
 
     churn_model = load_model(args.model)
     try:
-        # Same reading rule as training: only empty cells are missing ("None" is a category).
-        df = pd.read_csv(args.input, keep_default_na=False, na_values=[""])
+        # Same reading rule as training: only the configured strings are missing, so a real
+        # category spelled "None" stays a category.
+        na_values = churn_model.info.get("na_values")
+        na_values = na_values if isinstance(na_values, list) else [""]
+        df = pd.read_csv(args.input, keep_default_na=False, na_values=na_values)
     except OSError as exc:
         raise FileNotFoundError(f"cannot read --input {args.input}: {exc.strerror}") from exc
     preds = churn_model.predict(df)

@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import (
     average_precision_score,
+    brier_score_loss,
     f1_score,
     precision_recall_curve,
     precision_score,
@@ -57,6 +58,8 @@ def scores_at(y: np.ndarray, proba: np.ndarray, threshold: float) -> dict[str, f
         "f1": float(f1_score(y, pred)),
         "recall": float(recall_score(y, pred)),
         "precision": float(precision_score(y, pred, zero_division=0)),
+        # Mean squared error of the probabilities: resampling shifts them, ranking does not see it.
+        "brier": float(brier_score_loss(y, proba)),
         "threshold": float(threshold),
     }
 

@@ -39,18 +39,22 @@ def write_report(
                 test["f1"],
                 test["recall"],
                 test["precision"],
+                test["brier"],
             ],
-            "95% CI low": [test["roc_auc_ci_low"], test["pr_auc_ci_low"], None, None, None],
-            "95% CI high": [test["roc_auc_ci_high"], test["pr_auc_ci_high"], None, None, None],
+            "95% CI low": [test["roc_auc_ci_low"], test["pr_auc_ci_low"], *[None] * 4],
+            "95% CI high": [test["roc_auc_ci_high"], test["pr_auc_ci_high"], *[None] * 4],
         },
-        index=pd.Index(["ROC AUC", "PR AUC", "F1", "recall", "precision"], name="test metric"),
+        index=pd.Index(
+            ["ROC AUC", "PR AUC", "F1", "recall", "precision", "Brier"], name="test metric"
+        ),
     )
     lines = [
         "# Level 2 churn report",
         "",
         f"{int(metrics['data/rows'])} rows after the join, positive rate "
         f"{metrics['data/positive_rate']:.4f}, {int(metrics['data/raw_features'])} raw features, "
-        f"{int(metrics['data/selected_features'])} encoded features after selection "
+        f"{int(metrics['data/encoded_features'])} after encoding (with derived features), "
+        f"{int(metrics['data/selected_features'])} kept by selection "
         f"({cfg.features.selection.method}).",
         "",
         f"## Cross-validation on the train split ({cfg.split.cv_folds} stratified folds)",

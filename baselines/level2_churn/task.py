@@ -147,6 +147,7 @@ def run(config: str | Path | None = None, out_dir: str | Path | None = None) -> 
     evaluate.plot_gain_lift(y_test, proba_test, rep / "gain_lift.png")
 
     selected = model.selected_features(pipe)
+    encoded = len(pipe.named_steps["encode"].get_feature_names_out())
     artifact = ChurnModel(
         pipeline=pipe,
         threshold=threshold,
@@ -156,6 +157,7 @@ def run(config: str | Path | None = None, out_dir: str | Path | None = None) -> 
             "model": kind,
             "strategy": strategy,
             "objective": cfg.imbalance.threshold_objective,
+            "na_values": cfg.data.na_values,
             "test": test,
             "selected_features": selected,
         },
@@ -163,6 +165,7 @@ def run(config: str | Path | None = None, out_dir: str | Path | None = None) -> 
     artifact.save(out / "model.joblib")
 
     metrics = _metrics(best, val_table.loc[strategy], test, joined, y, cols, selected)
+    metrics["data/encoded_features"] = float(encoded)
     report.write_report(
         rep, cfg, cv_table, val_table, test, aucs, selected, kind, strategy, metrics
     )

@@ -17,6 +17,8 @@ def test_f1_threshold_by_hand() -> None:
     assert choose_threshold(Y, P, "f1", 0.0) == pytest.approx(0.35)
     s = scores_at(Y, P, 0.35)
     assert s["f1"] == pytest.approx(6 / 7) and s["recall"] == 1.0 and s["precision"] == 0.75
+    # Brier: squared errors 0.01, 0.09, 0.4225, 0.16, 0.04, 0.01 averaged.
+    assert s["brier"] == pytest.approx(0.7325 / 6)
 
 
 def test_precision_at_recall_by_hand() -> None:
