@@ -44,6 +44,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     secret = settings.resolved_secret()
     app = FastAPI(
         title="scidisco review",
+        # Swagger UI and ReDoc load scripts from a CDN, which the offline deployment and the
+        # Content-Security-Policy both refuse: the schema itself is served at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
         version="1.0",
         description="Review machine-made hypotheses: queue, evidence, decisions, outcomes. "
         "API calls authenticate with `Authorization: Bearer <token>`.",
