@@ -15,6 +15,11 @@ Observation (float32, shape ``(max_candidates * (len(score_keys) + 5) + 1,)``), 
 * ``present`` (1 for a real candidate, 0 for padding);
 
 then the remaining budget as a fraction of ``budget``.
+
+The info dict (for rule-based policies) holds, in slot order: ``ids`` (hypothesis ids),
+``entities`` (each candidate's subject, object and intermediate ids), ``tested``, ``outcomes``
+(+1/-1/0), raw ``scores`` by key, ``discoveries`` so far and the last ``outcome``. The
+hypotheses themselves are ``env.candidates``.
 """
 
 from __future__ import annotations
@@ -190,6 +195,9 @@ class HypothesisSelectionEnv(gym.Env[np.ndarray, np.int64]):
             for k, key in enumerate(self.config.score_keys):
                 self._raw_scores[i, k] = h.scores.get(key, np.nan)
         self._scores = _minmax(self._raw_scores[:count], n)
+        # Plain tuples, not the Hypothesis objects: SB3 deep-copies every info dict.
+        self._ids = tuple(h.id for h in self.candidates)
+        self._entities = tuple(tuple(sorted(entity_ids(h))) for h in self.candidates)
         self._links = np.zeros((n, n), dtype=np.float32)
         self._links[:count, :count] = shared_entities(self.candidates)
         self._space.valid = self.action_masks()
@@ -236,7 +244,8 @@ class HypothesisSelectionEnv(gym.Env[np.ndarray, np.int64]):
     def _info(self, outcome: Outcome | None) -> dict[str, Any]:
         return {
             "pool": self.pool_index,
-            "candidates": tuple(self.candidates),
+            "ids": self._ids,
+            "entities": self._entities,
             "tested": self._tested.copy(),
             "outcomes": self._outcome.copy(),
             "scores": {

@@ -2,7 +2,7 @@
 
 Every policy has one shape: ``reset(seed)`` at the start of an episode, then
 ``select(obs, mask, info) -> slot`` with the environment's observation, its action mask and
-its info dict (``info["candidates"]``, ``info["outcomes"]``, ``info["scores"]``). Baselines read
+its info dict (``info["entities"]``, ``info["outcomes"]``, ``info["scores"]``). Baselines read
 the info dict; the learned `MaskablePPOPolicy` (in `rl.ppo`, importable from here) reads only
 the observation and the mask.
 """
@@ -15,9 +15,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
-
-from agent.types import Hypothesis
-from rl.env import entity_ids
 
 if TYPE_CHECKING:
     from rl.ppo import MaskablePPOPolicy
@@ -125,9 +122,10 @@ class _GroupBandit:
             raise ValueError(f"Beta prior needs alpha, beta > 0, got {alpha}, {beta}")
         self.alpha, self.beta, self.score_key = alpha, beta, score_key
 
-    def counts(self, info: dict[str, Any]) -> tuple[list[list[str]], dict[str, list[float]]]:
-        candidates: Sequence[Hypothesis] = info["candidates"]
-        groups = [sorted(entity_ids(h)) for h in candidates]
+    def counts(
+        self, info: dict[str, Any]
+    ) -> tuple[Sequence[Sequence[str]], dict[str, list[float]]]:
+        groups: Sequence[Sequence[str]] = info["entities"]
         posterior: dict[str, list[float]] = {}
         for slot, members in enumerate(groups):
             for g in members:

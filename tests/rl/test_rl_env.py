@@ -50,7 +50,8 @@ def test_observation_layout(four_pool: list, dev_lab: SimulatedLab) -> None:
     assert per_slot[:, 1:5].sum() == 0  # nothing tested yet, no feedback
     np.testing.assert_array_equal(per_slot[:, 5], [1, 1, 1, 1])
     assert obs[-1] == 1.0
-    assert info["candidates"] == tuple(four_pool)
+    assert info["ids"] == tuple(h.id for h in four_pool)
+    assert set(info["entities"][1]) == {four_pool[1].subject.id, four_pool[1].object.id}
 
 
 def test_masks_exclude_tested_and_rewards(four_pool: list, dev_lab: SimulatedLab) -> None:
@@ -129,7 +130,7 @@ def test_reset_is_seeded(dev_pools: list, dev_lab: SimulatedLab) -> None:
     env = HypothesisSelectionEnv(dev_pools[:30], dev_lab, budget=3)
     first, again = env.reset(seed=5)[0], env.reset(seed=5)[0]
     np.testing.assert_array_equal(first, again)
-    a, b = env.reset(seed=5)[1]["candidates"], env.reset(seed=6)[1]["candidates"]
+    a, b = env.reset(seed=5)[1]["ids"], env.reset(seed=6)[1]["ids"]
     assert a != b
 
 
