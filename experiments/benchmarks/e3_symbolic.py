@@ -7,10 +7,11 @@ disease`` once both ends reach MeSH: the drug by exact case-insensitive name aga
 (BC5CDR CID, BioRED relations through `agent.relations.map_relation`), never from
 PharmacotherapyDB, so its labels are truth and nothing else.
 
-A pair is *rejected* when a blocking check fails on any of its MeSH mappings (a DOID can
-have several MSH xrefs): ``well_typed`` or ``consistent`` is False. ``novel`` never rejects: a
-known "treats" fact supports the claim. Positive class = NOT; the main variant scores NOT
-against DM, the second NOT against DM+SYM. Besides the checker itself, each rule is scored
+A pair is *rejected* when a blocking check, ``well_typed`` or ``consistent``, is False for
+any of its MeSH mappings (a DOID can have several MSH xrefs; ``checker_each_mapping`` scores
+each mapping on its own instead). ``novel`` never rejects: a known "treats" fact supports
+the claim. Positive class = NOT; the main variant scores NOT against DM, the second NOT
+against DM+SYM. Besides the checker itself, each rule is scored
 alone (from `KnowledgeBase.contradictions`) and in combinations, so the table shows which
 kind of contradicting evidence carries signal. The run has no randomness; ``seed`` is unused.
 """
@@ -114,6 +115,7 @@ class Judgement:
     drug_mentioned: bool
     disease_mentioned: bool
     co_mentioned: bool
+    rejected_each: tuple[bool, ...] = ()  # the checker's verdict per MeSH disease id
 
 
 Classifier = Callable[[Judgement], bool]
@@ -203,6 +205,7 @@ def judge(kb: KnowledgeBase, pair: Pair, docs: list[set[str]], mentioned: set[st
     checker: str | None = None
     proof: tuple[str, ...] = ()
     known = False
+    rejected_each = []
     for disease_id in pair.disease_ids:
         disease = Entity(id=disease_id, name=pair.disease, type=EntityType.DISEASE)
         h = Hypothesis(subject=drug, relation=Relation.TREATS, object=disease)
@@ -211,6 +214,7 @@ def judge(kb: KnowledgeBase, pair: Pair, docs: list[set[str]], mentioned: set[st
         rules |= set(levels) | ({"ill_typed"} if typing.passed is False else set())
         known = known or novel.passed is False
         failed = typing if typing.passed is False else consistent
+        rejected_each.append(failed.passed is False)
         if checker is None and failed.passed is False:
             checker = "ill_typed" if failed is typing else next(iter(levels), "")
             if checker not in _CHECKER_RULES:  # check() and contradictions() must agree
@@ -224,6 +228,7 @@ def judge(kb: KnowledgeBase, pair: Pair, docs: list[set[str]], mentioned: set[st
         drug_mentioned=pair.drug_id in mentioned,
         disease_mentioned=bool(ids & mentioned),
         co_mentioned=any(pair.drug_id in d and ids & d for d in docs),
+        rejected_each=tuple(rejected_each),
     )  # fmt: skip
 
 
@@ -231,19 +236,25 @@ def score(judgements: list[Judgement], negatives: tuple[str, ...]) -> dict[str, 
     """TP/FP/FN/TN, precision, recall and F1 of every classifier; positive class = NOT."""
     kept = [j for j in judgements if j.pair.category in ("NOT", *negatives)]
     truth = [j.pair.category == "NOT" for j in kept]
-    out = {}
-    for name, classify in CLASSIFIERS.items():
-        predicted = [classify(j) for j in kept]
-        tn, fp, fn, tp = confusion_matrix(truth, predicted, labels=[False, True]).ravel()
-        p, r, f, _ = precision_recall_fscore_support(
-            truth, predicted, average="binary", pos_label=True, zero_division=0
-        )
-        # One-sided Fisher exact test: is NOT over-represented among the rejected pairs?
-        p_value = fisher_exact([[tp, fp], [fn, tn]], alternative="greater").pvalue
-        stats = {"tp": tp, "fp": fp, "fn": fn, "tn": tn, "precision": p, "recall": r, "f1": f}
-        out[name] = {k: float(v) for k, v in {**stats, "fisher_p": p_value}.items()}
+    out = {
+        name: _scores(truth, [classify(j) for j in kept]) for name, classify in CLASSIFIERS.items()
+    }
+    # The same checker with each (drug, MeSH disease) hypothesis counted on its own.
+    each = [(j.pair.category == "NOT", r) for j in kept for r in j.rejected_each]
+    out["checker_each_mapping"] = _scores([t for t, _ in each], [r for _, r in each])
     out["_base"] = {"n": float(len(kept)), "prevalence": sum(truth) / len(kept) if kept else 0.0}
     return out
+
+
+def _scores(truth: list[bool], predicted: list[bool]) -> dict[str, float]:
+    tn, fp, fn, tp = confusion_matrix(truth, predicted, labels=[False, True]).ravel()
+    p, r, f, _ = precision_recall_fscore_support(
+        truth, predicted, average="binary", pos_label=True, zero_division=0
+    )
+    # One-sided Fisher exact test: is NOT over-represented among the rejected pairs?
+    p_value = fisher_exact([[tp, fp], [fn, tn]], alternative="greater").pvalue
+    stats = {"tp": tp, "fp": fp, "fn": fn, "tn": tn, "precision": p, "recall": r, "f1": f}
+    return {k: float(v) for k, v in {**stats, "fisher_p": p_value}.items()}
 
 
 def run(params: dict[str, Any], seed: int, run_dir: Path) -> TaskOutput:
@@ -442,8 +453,9 @@ def _table(
         "",
         "checker = KnowledgeBase.check (ill-typed, or induces the same/narrower/broader "
         "disease); strict = without broader; checker_sibling / checker_class add the sibling "
-        "and class rules; all_rules = any rule; rule_X = that rule alone. Fisher p: one-sided "
-        "exact test that NOT is over-represented among rejected pairs.",
+        "and class rules; all_rules = any rule; rule_X = that rule alone; "
+        "checker_each_mapping counts each (drug, MeSH disease) hypothesis instead of each pair. "
+        "Fisher p: one-sided exact test that NOT is over-represented among rejected pairs.",
         "",
     ]
     return "\n".join(out)

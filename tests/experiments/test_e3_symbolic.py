@@ -122,6 +122,8 @@ def test_classifier_counts(result: tuple) -> None:
     assert counts("dm_vs_not", "checker_sibling") == (1, 1, 3, 2)
     assert counts("dm_vs_not", "all_rules") == (2, 1, 2, 2)
     assert counts("dmsym_vs_not", "rule_broader") == (0, 1, 4, 3)
+    # Per mapping: Dopamine - coronary artery disease (348, NOT) is 3 hypotheses, none rejected.
+    assert counts("dm_vs_not", "checker_each_mapping") == (1, 0, 5, 3)
     assert metrics["e3/dmsym_vs_not/base/prevalence"] == pytest.approx(4 / 8)
 
 
