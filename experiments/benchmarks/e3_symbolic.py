@@ -382,7 +382,7 @@ def _md(headers: list[str], rows: list[list[Any]]) -> str:
 _ROW_NAMES = {
     "pairs/total": "pairs", "pairs/mapped": "mapped to MeSH (drug and disease)",
     "pairs/drug_via_lexicon": "mapped, drug only through the corpus lexicon",
-    "pairs/unmapped_drug": "unmapped: drug name not a MeSH descriptor (nor in the lexicon)",
+    "pairs/unmapped_drug": "unmapped: drug name no MeSH descriptor (nor in the lexicon, if used)",
     "pairs/unmapped_disease": "unmapped: DOID without MSH xref",
     "pairs/unmapped_both": "unmapped: both",
     "pairs/multi_mesh": "mapped, disease with several MeSH ids",
