@@ -13,10 +13,12 @@ before and after, seconds per step, peak memory). Load it with ``LLMConfig(adapt
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import random
 import resource
+import sys
 import time
 from pathlib import Path
 
@@ -84,21 +86,39 @@ class FinetuneConfig(BaseModel):
     )
 
 
-def load_finetune_config(path: Path, overrides: dict[str, object] | None = None) -> FinetuneConfig:
-    """Read a YAML config; errors name the file and the offending line or field."""
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ValueError(f"{where}: not valid YAML ({exc}); fix the file and rerun") from exc
+class FinetuneConfigError(ValueError):
+    """A finetune config file or option is wrong; the message names the file and field."""
+
+
+def load_finetune_config(
+    path: Path | None, overrides: dict[str, object] | None = None
+) -> FinetuneConfig:
+    """Read a YAML config (``None``: defaults) plus overrides; errors name file, line, field.
+
+    Raises:
+        FinetuneConfigError: unreadable YAML, or a field that fails validation.
+    """
+    if path is None:
+        raw: object = {}
+    else:
+        try:
+            raw = yaml.safe_load(path.read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{path}:{mark.line + 1}" if mark else str(path)
+            raise FinetuneConfigError(f"{where}: cannot read config ({exc})") from exc
+    source = str(path) if path is not None else "finetune options"
     if not isinstance(raw, dict):
-        raise ValueError(f"{path}: expected a mapping of settings, got {type(raw).__name__}")
+        raise FinetuneConfigError(
+            f"{source}: expected a mapping of settings, got {type(raw).__name__}"
+        )
     try:
         return FinetuneConfig.model_validate({**raw, **(overrides or {})})
     except ValidationError as exc:
         problems = "; ".join(f"`{'.'.join(map(str, e['loc']))}`: {e['msg']}" for e in exc.errors())
-        raise ValueError(f"{path}: {problems}. See FinetuneConfig for the fields.") from exc
+        raise FinetuneConfigError(
+            f"{source}: {problems}. See FinetuneConfig for the fields."
+        ) from exc
 
 
 def finetune(config: FinetuneConfig) -> Path:
@@ -207,3 +227,35 @@ def evaluation_loss(
             total += float(model(**batch).loss) * tokens
             count += tokens
     return total / max(count, 1)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``finetune`` to the ``scidisco`` command line."""
+    p = subparsers.add_parser(
+        "finetune",
+        help="train a LoRA adapter on relation statements from training abstracts",
+        description="Train a LoRA adapter; load it in runs with `llm.adapter: DIR`.",
+    )
+    p.add_argument("--config", type=Path, help="YAML with FinetuneConfig fields (optional)")
+    p.add_argument("--output-dir", type=Path, help="where the adapter goes (runs/finetune/lora)")
+    p.add_argument("--max-steps", type=int, help="optimizer steps (default 100)")
+    p.add_argument("--max-documents", type=int, help="use only the first N documents")
+    p.add_argument("--threads", type=int, dest="num_threads", help="torch CPU threads")
+    p.set_defaults(func=run_cli)
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    """``scidisco finetune``: train, then print where the adapter and metrics are."""
+    names = ("output_dir", "max_steps", "max_documents", "num_threads")
+    overrides = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+    try:
+        config = load_finetune_config(args.config, overrides)
+    except FinetuneConfigError as exc:
+        print(f"scidisco finetune: error: {exc}", file=sys.stderr)
+        return 2
+    out = finetune(config)
+    metrics = json.loads((out / "metrics.json").read_text())
+    print(f"adapter:   {out}\nmetrics:   {out / 'metrics.json'}")
+    print(f"eval loss: {metrics['eval/loss_before']:.4f} -> {metrics['eval/loss_after']:.4f}")
+    print(f"use it:    scidisco run CONFIG --set llm.adapter={out}")
+    return 0

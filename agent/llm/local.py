@@ -83,7 +83,8 @@ class LocalBackend:
     def _generate_batch(self, texts: list[str], limit: int) -> list[str]:
         encoded = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
         sampling = self.config.temperature > 0
-        torch.manual_seed(self.config.seed)
+        if sampling:  # reseed per call so a call's samples do not depend on earlier calls
+            torch.manual_seed(self.config.seed)
         start = time.perf_counter()
         with torch_threads(self.config.num_threads), torch.inference_mode():
             # torch's Module.__getattr__ stub hides GenerationMixin.generate from mypy.

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
 import pytest
 from peft import PeftModel
 
-from agent.finetune import FinetuneConfig, evaluation_loss, finetune, load_finetune_config
+from agent.finetune import (
+    FinetuneConfig,
+    evaluation_loss,
+    finetune,
+    load_finetune_config,
+    register,
+)
+from agent.llm import LLMConfig
 from agent.llm.cache import load_model
 from agent.llm.finetune_data import StatementCollator, build_examples, statements
+from agent.llm.local import LocalBackend
 from agent.llm.testing import shared_local_backend
 from retrieval.pubtator import read_pubtator
 from tests.conftest import first_documents
@@ -58,8 +67,18 @@ def test_config_errors_name_file_and_field(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"ft\.yaml: `max_steps`.*`lerning_rate`: Extra"):
         load_finetune_config(bad)
     bad.write_text("max_steps: [1\n")
-    with pytest.raises(ValueError, match=r"ft\.yaml:2: not valid YAML"):
+    with pytest.raises(ValueError, match=r"ft\.yaml:2: cannot read config"):
         load_finetune_config(bad)
+
+
+def test_cli_reports_bad_options_without_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser(prog="scidisco")
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["finetune", "--max-steps", "0"])
+    assert args.func(args) == 2
+    assert "finetune options: `max_steps`: Input should be greater than or equal to 1" in (
+        capsys.readouterr().err
+    )
 
 
 @pytest.mark.slow
@@ -97,3 +116,8 @@ def test_finetune_save_reload_and_merge_round_trip(
     assert after != pytest.approx(metrics["eval/loss_before"], abs=1e-3)  # training moved it
     merged = reloaded.merge_and_unload()
     assert evaluation_loss(merged, held_out, collator) == pytest.approx(after, abs=1e-4)
+    # The same adapter through the LLM config, as `scidisco` runs would load it.
+    backend = LocalBackend.load(
+        LLMConfig(model=str(model_dir), adapter=out, cache_dir=model_dir.parent, num_threads=1)
+    )
+    assert evaluation_loss(backend.model, held_out, collator) == pytest.approx(after, abs=1e-4)

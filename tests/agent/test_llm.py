@@ -34,6 +34,13 @@ def test_generate_is_nonempty_and_deterministic(llm: LocalBackend) -> None:
     assert first == list(reversed(second))
 
 
+def test_seeded_sampling_repeats(llm: LocalBackend) -> None:
+    config = llm.config.model_copy(update={"temperature": 1.0, "seed": 7})
+    sampler = LocalBackend(llm.model, llm.tokenizer, config, llm.model_dir)
+    prompts = ["Name one drug that treats hypertension."]
+    assert sampler.generate(prompts, max_new_tokens=8) == sampler.generate(prompts, 8)
+
+
 def test_batched_generation_matches_one_at_a_time(llm: LocalBackend) -> None:
     prompts = ["Is lithium a metal?", "Write one word about the sea, please, in English."]
     batched = llm.generate(prompts, max_new_tokens=6)
