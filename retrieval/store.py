@@ -138,7 +138,9 @@ class DocumentStore:
             query = query.where(documents_table.c.corpus == corpus)
         with self.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
-            yield from _assemble(conn, rows)
+            documents = list(_assemble(conn, rows))
+        # Yielded after the connection is closed, so callers may write while iterating.
+        yield from documents
 
     def get(self, pmid: str, corpus: str | None = None) -> Document | None:
         """One document by PMID (the first stored one when several corpora hold it)."""

@@ -66,3 +66,9 @@ def test_tables_live_on_own_metadata(store: DocumentStore) -> None:
     assert {"documents", "mentions", "relations"} <= set(inspect(store.engine).get_table_names())
     with pytest.raises(ValueError, match="`corpus` must be a non-empty name"):
         store.add([], "")
+
+
+def test_copy_a_corpus_while_reading_it(store: DocumentStore, bc5cdr_docs: list[Document]) -> None:
+    store.add(bc5cdr_docs[:5], "a")
+    assert store.add(store.documents("a"), "b") == 5
+    assert list(store.documents("b")) == list(store.documents("a")) == bc5cdr_docs[:5]
