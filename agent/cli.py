@@ -116,10 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _plugins() -> list[Callable[[Any], None]]:
     """Subcommands owned by other packages (review app, fine-tuning, experiments)."""
+    from agent.finetune import register as finetune_command
     from experiments.cli import register as experiment_commands
     from hitl.cli import register as review_commands
 
-    return [review_commands, experiment_commands]
+    return [review_commands, finetune_command, experiment_commands]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
