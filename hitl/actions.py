@@ -18,9 +18,17 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from hitl.db import utcnow
-from hitl.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hitl.errors import Conflict, Forbidden, InvalidInput, NotFound, check_text
 from hitl.ingest import chunks, search_text
-from hitl.models import AuditEntry, HypothesisRow, OutcomeRow, Role, Status, User
+from hitl.models import (
+    AuditEntry,
+    HypothesisRow,
+    OutcomeRow,
+    Role,
+    Status,
+    User,
+    is_hypothesis_id,
+)
 
 MAX_COMMENT = 4000
 MAX_TEXT = 1000
@@ -48,7 +56,7 @@ def require_reviewer(user: User) -> None:
 
 
 def _locked(session: Session, hypothesis_id: str, version: int) -> HypothesisRow:
-    row = session.get(HypothesisRow, hypothesis_id)
+    row = session.get(HypothesisRow, hypothesis_id) if is_hypothesis_id(hypothesis_id) else None
     if row is None:
         raise NotFound(f"no hypothesis with id {hypothesis_id!r}")
     if row.version != version:
@@ -83,7 +91,7 @@ def _flush(session: Session, hypothesis_id: str, seen: int) -> None:
 
 
 def _comment(comment: str | None) -> str | None:
-    comment = (comment or "").strip() or None
+    comment = check_text("comment", comment or "").strip() or None
     if comment is not None and len(comment) > MAX_COMMENT:
         raise InvalidInput(f"comment has {len(comment)} characters; the limit is {MAX_COMMENT}")
     return comment
@@ -135,7 +143,7 @@ def edit_text(
 ) -> HypothesisRow:
     """Replace the hypothesis's displayed text (the machine's text is kept)."""
     require_reviewer(user)
-    text = " ".join(text.split())
+    text = " ".join(check_text("text", text).split())
     if not text or len(text) > MAX_TEXT:
         raise InvalidInput(f"`text` must be 1-{MAX_TEXT} characters, got {len(text)}")
     row = _locked(session, hypothesis_id, version)
@@ -164,7 +172,8 @@ def record_outcome(
 ) -> OutcomeRow:
     """Record what the lab found; rl's human lab reads the latest one."""
     require_reviewer(user)
-    lab = lab.strip() or "human"
+    lab = check_text("lab", lab).strip() or "human"
+    check_text("detail", detail)
     if len(lab) > 100 or len(detail) > MAX_COMMENT:
         raise InvalidInput(f"`lab` must be at most 100 and `detail` {MAX_COMMENT} characters")
     if not 0 <= cost < 1e9:
@@ -214,7 +223,8 @@ def bulk_decide(
         raise InvalidInput("no hypotheses selected; tick at least one")
     wanted = {item.id: item.version for item in items}
     rows: dict[str, HypothesisRow] = {}
-    for part in chunks(list(wanted)):  # IN lists stay small whatever the selection size
+    well_formed = [hid for hid in wanted if is_hypothesis_id(hid)]
+    for part in chunks(well_formed):  # IN lists stay small whatever the selection size
         rows.update(
             (r.id, r)
             for r in session.scalars(select(HypothesisRow).where(HypothesisRow.id.in_(part)))

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hitl.db import utcnow
-from hitl.errors import AlreadyExists, InvalidInput, NotFound, RateLimited
+from hitl.errors import AlreadyExists, InvalidInput, NotFound, RateLimited, check_text
 from hitl.models import ApiToken, LoginAttempt, Role, User
 
 TOKEN_PREFIX = "sdk_"
@@ -66,8 +66,14 @@ def create_user(session: Session, username: str, password: str, role: Role | str
     return user
 
 
+def _as_stored(username: str) -> str:
+    # Login names are only compared and logged, never shown as markup: a NUL (which
+    # PostgreSQL cannot store) becomes U+FFFD so the attempt still counts against the limit.
+    return username[:64].replace("\x00", "\ufffd")
+
+
 def user_by_name(session: Session, username: str) -> User:
-    user = session.scalar(select(User).where(User.username == username))
+    user = session.scalar(select(User).where(User.username == _as_stored(username)))
     if user is None:
         raise NotFound(f"no user named {username!r}; create one with `admin create-user`")
     return user
@@ -80,7 +86,7 @@ def _digest(token: str) -> str:
 def create_token(session: Session, username: str, name: str) -> str:
     """Create an API token for ``username`` and return it; only its digest is stored."""
     user = user_by_name(session, username)
-    if not 1 <= len(name) <= 100:
+    if not 1 <= len(check_text("name", name)) <= 100:
         raise InvalidInput(f"token name must be 1-100 characters, got {len(name)}")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(user_id=user.id, name=name, token_hash=_digest(token)))
@@ -111,8 +117,8 @@ def check_rate(session: Session, username: str, ip: str, max_failures: int, wind
 
     An address gets four times the per-name budget (several users may share a proxy).
     """
-    by_name = _recent_failures(session, LoginAttempt.username, username, window_s)
-    by_ip = _recent_failures(session, LoginAttempt.ip, ip, window_s)
+    by_name = _recent_failures(session, LoginAttempt.username, _as_stored(username), window_s)
+    by_ip = _recent_failures(session, LoginAttempt.ip, ip[:64], window_s)
     if by_name >= max_failures or by_ip >= 4 * max_failures:
         minutes = max(1, window_s // 60)
         raise RateLimited(
@@ -126,8 +132,9 @@ def authenticate(session: Session, username: str, password: str, ip: str) -> Use
     Returns None for an unknown user, an inactive user or a wrong password alike, and does
     not raise: the failed attempt must commit to count against the rate limit.
     """
-    user = session.scalar(select(User).where(User.username == username[:64]))
+    name = _as_stored(username)
+    user = session.scalar(select(User).where(User.username == name))
     ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
     ok = ok and user is not None and user.active
-    session.add(LoginAttempt(username=username[:64], ip=ip[:64], success=ok))
+    session.add(LoginAttempt(username=name, ip=ip[:64], success=ok))
     return user if ok else None

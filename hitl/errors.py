@@ -47,3 +47,14 @@ class AlreadyExists(ServiceError):
     """A record with this unique name exists already."""
 
     status_code = 409
+
+
+def check_text(field: str, value: str) -> str:
+    """``value`` unchanged, or :class:`InvalidInput` when it holds a NUL character.
+
+    PostgreSQL cannot store NUL (``\\x00``) in text and fails the whole statement; SQLite
+    would keep it. Refusing it at the input makes both databases answer alike (422).
+    """
+    if "\x00" in value:
+        raise InvalidInput(f"`{field}` contains a NUL character (\\x00); remove it")
+    return value

@@ -7,6 +7,7 @@ every reviewer write names the version it saw and bumps it.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -46,6 +47,15 @@ class VerdictSummary(StrEnum):
     PASS = "pass"
     FAIL = "fail"
     ABSTAIN = "abstain"
+
+
+_HYPOTHESIS_ID = re.compile(r"[0-9a-f]{16}")
+
+
+def is_hypothesis_id(value: str) -> bool:
+    """Whether ``value`` has the form of a hypothesis id (16 lower-case hex digits,
+    :func:`agent.types.triple_id`); anything else names no hypothesis."""
+    return _HYPOTHESIS_ID.fullmatch(value) is not None
 
 
 class Base(DeclarativeBase):

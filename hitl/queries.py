@@ -8,11 +8,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, aliased, lazyload
 
-from hitl.errors import NotFound
+from hitl.errors import NotFound, check_text
 from hitl.models import (
     AuditEntry,
     HypothesisRow,
@@ -21,6 +28,7 @@ from hitl.models import (
     Status,
     User,
     VerdictSummary,
+    is_hypothesis_id,
 )
 
 MAX_PER_PAGE = 200
@@ -34,6 +42,22 @@ class SortKey(StrEnum):
     SUBJECT = "subject"
     OBJECT = "object"
     STATUS = "status"
+
+    @property
+    def label(self) -> str:
+        """How the sort reads in the queue page's menu."""
+        return _SORT_LABELS[self]
+
+
+_SORT_LABELS = {
+    SortKey.SCORE_DESC: "score, highest first",
+    SortKey.SCORE_ASC: "score, lowest first",
+    SortKey.UPDATED_DESC: "last change, newest first",
+    SortKey.UPDATED_ASC: "last change, oldest first",
+    SortKey.SUBJECT: "subject, A-Z",
+    SortKey.OBJECT: "object, A-Z",
+    SortKey.STATUS: "status, then score",
+}
 
 
 class Filters(BaseModel):
@@ -56,9 +80,12 @@ class Filters(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
+    def _blank_is_none(cls, value: Any, info: ValidationInfo) -> Any:
         # An HTML filter form sends empty fields as "": treat them as "no filter".
-        return None if isinstance(value, str) and not value.strip() else value
+        if isinstance(value, str):
+            check_text(str(info.field_name), value)
+            return value if value.strip() else None
+        return value
 
     @model_validator(mode="after")
     def _range(self) -> Filters:
@@ -189,7 +216,7 @@ def get_row(session: Session, hypothesis_id: str) -> HypothesisRow:
     Raises:
         NotFound: no hypothesis has this id.
     """
-    row = session.get(HypothesisRow, hypothesis_id)
+    row = session.get(HypothesisRow, hypothesis_id) if is_hypothesis_id(hypothesis_id) else None
     if row is None:
         raise NotFound(f"no hypothesis with id {hypothesis_id!r}")
     return row

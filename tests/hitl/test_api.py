@@ -178,3 +178,35 @@ def test_openapi_documents_every_action(client: TestClient) -> None:
     }
     assert "409" in paths["/api/hypotheses/{hypothesis_id}/decision"]["post"]["responses"]
     assert not any(p.startswith("/hypotheses") for p in paths)  # pages stay out of the API doc
+
+
+def test_nul_characters_are_refused_alike_on_both_databases(
+    client: TestClient, loaded: str, hyps
+) -> None:
+    """PostgreSQL cannot store NUL in text; every input path answers 4xx, never 500."""
+    h, hid = _auth(loaded, "alice"), hyps[0].id
+    for name in ("q", "entity", "run", "reviewer"):
+        r = client.get("/api/hypotheses", params={name: "lith\x00ium"}, headers=h)
+        assert r.status_code == 422, name
+        assert f"`{name}` contains a NUL character (\\x00); remove it" in r.json()["message"]
+    r = client.get("/api/export", params={"q": "\x00"}, headers=h)
+    assert r.status_code == 422
+    r = client.get("/api/hypotheses/ab%00cd", headers=h)
+    assert (r.status_code, r.json()) == (404, {"detail": "no hypothesis with id 'ab\\x00cd'"})
+    for path, body, field in [
+        ("/decision", {"action": "accept", "comment": "a\x00", "version": 1}, "comment"),
+        ("", {"text": "a\x00b", "version": 1}, "text"),
+        ("/outcome", {"confirmed": True, "detail": "\x00", "version": 1}, "detail"),
+    ]:
+        method = client.patch if field == "text" else client.post
+        r = method(f"/api/hypotheses/{hid}{path}", json=body, headers=h)
+        assert (r.status_code, r.json()) == (
+            422,
+            {"detail": f"`{field}` contains a NUL character (\\x00); remove it"},
+        )
+    items = [{"id": "0\x00", "version": 1}, {"id": hid, "version": 1}]
+    r = client.post(
+        "/api/hypotheses/bulk-decision", json={"items": items, "action": "reject"}, headers=h
+    )
+    assert r.status_code == 404 and r.json()["detail"] == "no hypotheses with ids 0\x00"
+    assert service.get_hypothesis(loaded, hid) == hyps[0]  # nothing changed

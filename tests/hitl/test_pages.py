@@ -155,6 +155,40 @@ def test_outcome_edit_bulk_and_export_on_pages(client: TestClient, loaded: str, 
     assert r.status_code == 200 and len(r.text.strip().splitlines()) == 4  # header + 3
 
 
+def _valid_forms(hid: str) -> dict[str, dict[str, Any]]:
+    """A well-formed submission for every POST form of the pages, less its CSRF token."""
+    return {
+        "/login": {"username": "alice", "password": PASSWORD},
+        "/logout": {},
+        "/hypotheses/{hypothesis_id}/decision": {"action": "accept", "version": "1"},
+        "/hypotheses/{hypothesis_id}/edit": {"text": "changed", "version": "1"},
+        "/hypotheses/{hypothesis_id}/outcome": {"result": "confirmed", "version": "1"},
+        "/hypotheses/bulk": {"action": "reject", "item": [f"{hid}:1"]},
+    }
+
+
+@pytest.mark.parametrize("token", [None, "forged"])
+def test_every_form_refuses_a_missing_or_forged_csrf_token(
+    client: TestClient, loaded: str, hyps, token: str | None
+) -> None:
+    from hitl.web.pages import router
+
+    hid = hyps[0].id
+    forms = _valid_forms(hid)
+    posts = {r.path for r in router.routes if "POST" in getattr(r, "methods", ())}
+    assert posts == set(forms), "a new POST form needs an entry in _valid_forms"
+    login(client, "alice")
+    for path, form in forms.items():
+        data = form if token is None else {**form, "csrf_token": token}
+        r = client.post(path.format(hypothesis_id=hid), data=data, follow_redirects=False)
+        assert r.status_code == 403, path
+        assert "security token is missing or expired (CSRF check)" in r.text, path
+    items = service.list_hypotheses(loaded, per_page=100).items
+    assert all((i.version, i.status) == (1, "pending") for i in items)  # nothing changed
+    assert service.recorded_outcome(loaded, hid) is None
+    assert client.get("/hypotheses", follow_redirects=False).status_code == 200  # still in
+
+
 def test_logout_clears_the_session(client: TestClient) -> None:
     login(client, "alice")
     token = _csrf(client.get("/hypotheses").text)
@@ -181,3 +215,10 @@ def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings()
     assert settings.development and settings.db_url == "sqlite:///x.db"
     assert settings.resolved_secret() == DEV_SECRET
+
+
+def test_login_with_a_nul_in_the_name_counts_as_a_failure(client: TestClient) -> None:
+    for _ in range(5):
+        r = login(client, "ali\x00ce")
+        assert r.status_code == 401 and "wrong username or password" in r.text
+    assert login(client, "ali\x00ce").status_code == 429
