@@ -6,6 +6,7 @@ Screenshots of the queue and the detail page go to ``SCIDISCO_ARTIFACTS`` (defau
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
@@ -131,11 +132,17 @@ def test_review_flow_in_chromium(
         with page.expect_download() as info:
             page.click("#export-csv")
         lines = Path(info.value.path()).read_text().strip().splitlines()
+        with page.expect_download() as info:
+            page.click("#export-json")
+        records = json.loads(Path(info.value.path()).read_text())
         browser.close()
 
     assert lines[0].startswith("id,text,subject_id") and len(lines) == 2
     assert (
         "lithium induces hypertension" in lines[1] and "Dose-dependent in two cohorts" in lines[1]
     )
+    assert [(r["text"], r["status"], r["reviewer"], r["outcome"]) for r in records] == [
+        ("lithium induces hypertension", "accepted", "alice", "true")
+    ]
     outcome = service.recorded_outcome(loaded, hyps[4].id)
     assert outcome is not None and outcome.confirmed is True and outcome.lab == "Lab B"
