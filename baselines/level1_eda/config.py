@@ -72,3 +72,10 @@ class Level1Config(BaseModel):
     )
     datasets: list[DatasetConfig] = Field(min_length=1, description="Tables to run, in order.")
     plots: bool = Field(default=True, description="Write the EDA and confusion-matrix PNGs.")
+    threads: int = Field(
+        default=1,
+        ge=1,
+        description="OpenMP/BLAS threads while fitting. More threads than idle cores make "
+        "HistGradientBoosting crawl (one fit: 3 s at 1 thread, 130-230 s at 2 on a busy 2-core "
+        "machine); results do not depend on it.",
+    )

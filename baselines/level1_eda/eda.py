@@ -5,11 +5,21 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 MAX_CATEGORIES_SHOWN = 12
+# A numeric column with at most this many distinct values (a 0/1 flag, a year) is drawn as
+# counts per value: a 20-bin histogram of it is mostly empty bins, a scatter of it a few lines.
+FEW_VALUES = 10
+MISSING = "(missing)"
+
+
+def is_few_valued(values: pd.Series) -> bool:
+    """Whether a column is text or a number with at most ``FEW_VALUES`` distinct values."""
+    return not pd.api.types.is_numeric_dtype(values) or values.nunique() <= FEW_VALUES
 
 
 def summary_table(df: pd.DataFrame) -> pd.DataFrame:
@@ -50,20 +60,24 @@ def _grid(n: int, ncols: int = 4, size: float = 3.2) -> tuple[Figure, list[Axes]
 
 
 def plot_distributions(df: pd.DataFrame, target: str, path: Path | None = None) -> Figure:
-    """One panel per feature: histograms per class (numeric) or counts per class (text)."""
+    """One panel per feature: stacked histograms per class (numeric) or counts per class.
+
+    Missing cells are shown, not dropped: as a ``(missing)`` bar for counted columns, and as a
+    count in the title of a histogram.
+    """
     features = [c for c in df.columns if c != target]
     classes = sorted(df[target].unique())
     fig, axes = _grid(len(features))
     for ax, col in zip(axes, features, strict=True):
-        if pd.api.types.is_numeric_dtype(df[col]):
+        title = col
+        if is_few_valued(df[col]):
+            _count_bars(ax, df[col], df[target])
+        else:
             groups = [df.loc[df[target] == k, col].dropna() for k in classes]
             ax.hist(groups, bins=20, stacked=True, label=[str(k) for k in classes])
-        else:
-            top = df[col].astype(str).value_counts().index[:MAX_CATEGORIES_SHOWN]
-            table = pd.crosstab(df[col].astype(str), df[target]).loc[top]
-            table.plot.barh(stacked=True, ax=ax, legend=False)
-            ax.set_ylabel("")
-        ax.set_title(col, fontsize=9)
+            missing = int(df[col].isna().sum())
+            title += f" ({missing} missing)" if missing else ""
+        ax.set_title(title, fontsize=9)
         ax.tick_params(labelsize=7)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, title=target, loc="upper right")
@@ -74,9 +88,27 @@ def plot_distributions(df: pd.DataFrame, target: str, path: Path | None = None) 
     return fig
 
 
+def _count_bars(ax: Axes, values: pd.Series, target: pd.Series) -> None:
+    # Text labels for every value, missing included; numbers keep their order, text its counts.
+    labels = values.map(str, na_action="ignore").astype(object).where(values.notna(), MISSING)
+    if pd.api.types.is_numeric_dtype(values):
+        order = [str(v) for v in sorted(values.dropna().unique())]
+        order += [MISSING] if values.isna().any() else []
+    else:
+        order = list(labels.value_counts().index[:MAX_CATEGORIES_SHOWN])
+    table = pd.crosstab(labels, target).reindex(order)
+    table.plot.barh(stacked=True, ax=ax, legend=False)
+    ax.set_ylabel("")
+
+
 def pair_columns(df: pd.DataFrame, target: str, k: int) -> list[str]:
-    """The ``k`` numeric features with the most distinct values (the most scatter-worthy)."""
-    numeric = [c for c in df.select_dtypes("number").columns if c != target]
+    """The ``k`` numeric features with the most distinct values (the most scatter-worthy).
+
+    Few-valued numbers (flags, years) are left out: their scatter plots are a few lines.
+    """
+    numeric = [
+        c for c in df.select_dtypes("number").columns if c != target and not is_few_valued(df[c])
+    ]
     return sorted(numeric, key=lambda c: -df[c].nunique())[:k]
 
 
@@ -91,10 +123,12 @@ def plot_pairs(
     for i, row_col in enumerate(columns):
         for j, col in enumerate(columns):
             ax = axes[i][j]
+            # One set of bin edges for all classes, so bar heights compare across classes.
+            edges = np.histogram_bin_edges(df[col].dropna(), bins=20) if i == j else None
             for k in classes:
                 part = df[df[target] == k]
                 if i == j:
-                    ax.hist(part[col].dropna(), bins=20, alpha=0.5, label=str(k))
+                    ax.hist(part[col].dropna(), bins=edges, alpha=0.5, label=str(k))
                 else:
                     ax.scatter(part[col], part[row_col], s=4, alpha=0.5, label=str(k))
             ax.tick_params(labelsize=6)

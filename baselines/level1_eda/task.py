@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from baselines.level1_eda import data, eda, modeling
@@ -42,8 +43,9 @@ def run(config: str | Path | None = None, out_dir: str | Path | None = None) -> 
     logger.info("level 1: %d dataset(s), models %s -> %s", len(cfg.datasets), cfg.models, out)
     metrics: dict[str, float] = {}
     report = ["# Level 1 report", ""]
-    for ds in cfg.datasets:
-        metrics |= _run_dataset(ds, cfg, out / ds.name, report)
+    with threadpool_limits(cfg.threads):
+        for ds in cfg.datasets:
+            metrics |= _run_dataset(ds, cfg, out / ds.name, report)
     (out / "report.md").write_text("\n".join(report) + "\n")
     write_run_files(out, cfg, metrics)
     return metrics
