@@ -88,8 +88,10 @@ def gain_curve(y: np.ndarray, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return np.r_[0.0, contacted], np.r_[0.0, hits / hits[-1]]
 
 
-def plot_roc_pr(y: np.ndarray, proba: np.ndarray, path: Path) -> None:
-    """ROC and precision-recall curves side by side."""
+def plot_roc_pr(
+    y: np.ndarray, proba: np.ndarray, path: Path, threshold: float | None = None
+) -> None:
+    """ROC and precision-recall curves side by side, with the operating point if given."""
     fig = Figure(figsize=(9, 4))
     ax1, ax2 = fig.subplots(1, 2)
     fpr, tpr, _ = roc_curve(y, proba)
@@ -99,9 +101,16 @@ def plot_roc_pr(y: np.ndarray, proba: np.ndarray, path: Path) -> None:
     precision, recall, _ = precision_recall_curve(y, proba)
     ax2.plot(recall, precision, label=f"PR AUC {average_precision_score(y, proba):.3f}")
     ax2.axhline(y.mean(), color="k", ls="--", lw=0.8, label=f"base rate {y.mean():.3f}")
-    ax2.set(xlabel="recall", ylabel="precision", title="Precision-recall (test)")
-    for ax in (ax1, ax2):
-        ax.legend(loc="lower right" if ax is ax1 else "upper right")
+    # Full 0-1 axis: a PR curve cropped at the base rate looks better than it is.
+    ax2.set(xlabel="recall", ylabel="precision", title="Precision-recall (test)", ylim=(0, 1.02))
+    if threshold is not None:
+        point = scores_at(y, proba, threshold)
+        false_pos = float(np.mean(proba[y == 0] >= threshold))
+        label = f"threshold {threshold:.3f} (from validation)"
+        ax1.plot(false_pos, point["recall"], "o", color="C3", label=label)
+        ax2.plot(point["recall"], point["precision"], "o", color="C3", label=label)
+    ax1.legend(loc="lower right")
+    ax2.legend(loc="lower left")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
 

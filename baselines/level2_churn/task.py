@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_limits
 
 from baselines.level1_eda.common import load_config, prepare_out_dir, write_run_files
 from baselines.level2_churn import evaluate, features, model, report
@@ -94,6 +95,11 @@ def run(config: str | Path | None = None, out_dir: str | Path | None = None) -> 
     """
     cfg = load_config(config or DEFAULT_CONFIG, Level2Config)
     out = prepare_out_dir(out_dir, LEVEL)
+    with threadpool_limits(cfg.threads):
+        return _run(cfg, out)
+
+
+def _run(cfg: Level2Config, out: Path) -> dict[str, float]:
     rep = out / "report"
     rep.mkdir(exist_ok=True)
     joined, y, cols = load_xy(cfg)
@@ -140,7 +146,7 @@ def run(config: str | Path | None = None, out_dir: str | Path | None = None) -> 
     test["pr_auc_ci_low"], test["pr_auc_ci_high"] = evaluate.bootstrap_ci(
         y_test, proba_test, average_precision_score, n, seed
     )
-    evaluate.plot_roc_pr(y_test, proba_test, rep / "roc_pr.png")
+    evaluate.plot_roc_pr(y_test, proba_test, rep / "roc_pr.png", threshold)
     evaluate.plot_calibration(
         y_test, proba_test, cfg.evaluation.calibration_bins, rep / "calibration.png"
     )
