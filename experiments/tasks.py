@@ -9,6 +9,9 @@ An experiment config names a task and gives its parameters::
 A task is a function ``(params, seed, run_dir) -> TaskOutput``. It must be deterministic
 for a given ``params`` and ``seed``: metrics go to ``metrics.json`` and are compared
 byte for byte by `experiments.reproduce`.
+
+``baseline:<level>`` runs ``baselines/<level>/task.run`` on the level's packaged config with
+``params`` merged into it and the experiment seed written into it (see `baseline_config`).
 """
 
 from __future__ import annotations
@@ -63,15 +66,105 @@ def _benchmark(module: str) -> TaskFn:
 
 def _baseline(level: str) -> TaskFn:
     def task(params: dict[str, Any], seed: int, run_dir: Path) -> TaskOutput:
-        import yaml
+        from experiments.multirun import ExperimentError
 
-        module = importlib.import_module(f"baselines.{level}.task")
-        config_path = run_dir / "baseline_config.yaml"
-        config_path.write_text(yaml.safe_dump({**params, "seed": seed}) if params else "")
-        metrics = module.run(config_path if params else None, run_dir / "artifacts")
-        return TaskOutput(metrics={k: float(v) for k, v in metrics.items()})
+        try:
+            config_path = write_baseline_config(
+                level, params, seed, run_dir / "baseline_config.yaml"
+            )
+            module = importlib.import_module(f"baselines.{level}.task")
+            metrics = module.run(config_path, run_dir / "artifacts")
+        except (ValueError, FileNotFoundError) as exc:
+            # Only the levels' own error types (bad config, missing data) are user mistakes.
+            if isinstance(exc, ExperimentError) or not type(exc).__module__.startswith(
+                "baselines."
+            ):
+                raise
+            raise ExperimentError(f"task `baseline:{level}`: {exc}") from exc
+        # Wall-clock measurements differ between identical runs: they stay in the level's own
+        # artifacts/metrics.json and out of the metrics `experiments.reproduce` compares.
+        return TaskOutput(metrics={k: float(v) for k, v in metrics.items() if not is_timing(k)})
 
     return task
+
+
+def is_timing(metric: str) -> bool:
+    """Whether a metric name is a wall-clock time (its last segment ends in ``seconds``)."""
+    return metric.rsplit("/", 1)[-1].endswith("seconds")
+
+
+def baseline_config(level: str, params: dict[str, Any], seed: int) -> dict[str, Any]:
+    """The level's packaged ``config.yaml`` with ``params`` merged in and ``seed`` set.
+
+    Mappings merge key by key, anything else (lists, scalars) replaces the packaged value, so
+    ``params: {split: {cv_folds: 3}}`` changes one field. The seed goes where the packaged
+    config keeps its own: the top-level ``seed`` key, else the one nested key named ``seed``
+    (level 3: ``split.seed``, level 4: ``models.seed``).
+
+    Raises:
+        ExperimentError: ``level`` is not a baselines folder, or its config has no single
+            seed key.
+    """
+    import yaml
+
+    from experiments.multirun import ExperimentError
+
+    packaged = Path(__file__).resolve().parents[1] / "baselines" / level / "config.yaml"
+    if not level.isidentifier() or not packaged.is_file():
+        raise ExperimentError(
+            f"task `baseline:{level}`: no {packaged}; name a folder of baselines/ "
+            "(level1_eda, level2_churn, level3_recommender, level4_fraud)"
+        )
+    base = yaml.safe_load(packaged.read_text()) or {}
+    path = _seed_key(base, packaged)
+    merged = _merge(base, params)
+    node = merged
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+    node[path[-1]] = seed
+    return merged
+
+
+def write_baseline_config(level: str, params: dict[str, Any], seed: int, path: Path) -> Path:
+    """Write :func:`baseline_config` as YAML at ``path`` and return the path."""
+    import yaml
+
+    config = baseline_config(level, params, seed)
+    path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    return path
+
+
+def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _seed_key(config: dict[str, Any], source: Path) -> tuple[str, ...]:
+    if "seed" in config:
+        return ("seed",)
+    found: list[tuple[str, ...]] = []
+    stack: list[tuple[tuple[str, ...], dict[str, Any]]] = [((), config)]
+    while stack:
+        prefix, node = stack.pop()
+        for key, value in node.items():
+            if key == "seed":
+                found.append((*prefix, key))
+            elif isinstance(value, dict):
+                stack.append(((*prefix, str(key)), value))
+    if len(found) != 1:
+        from experiments.multirun import ExperimentError
+
+        names = sorted(".".join(p) for p in found) or "none"
+        raise ExperimentError(
+            f"{source}: cannot tell where the experiment seed goes (keys named `seed`: {names}); "
+            "give the config one top-level `seed`"
+        )
+    return found[0]
 
 
 TASKS: dict[str, TaskFn] = {
