@@ -10,6 +10,8 @@
 | `lexicon`, `abbreviations` | `EntityLexicon`: `link` names to entities, `find_mentions` in text |
 | `chunking`, `embeddings` | passages with offsets; all-MiniLM-L6-v2 unit vectors |
 | `index`, `bm25`, `langchain` | `ChunkIndex` (FAISS flat/HNSW), `BM25Index`, `ChunkRetriever` |
+| `hybrid` | `reciprocal_rank_fusion`, `HybridRetriever`: document-level RRF, ties by PMID |
+| `entity_retriever` | `EntityRetriever`: BM25 over the linked entity ids of abstracts |
 | `cooccurrence` | `CooccurrenceGraph`: document counts of entity pairs |
 | `bench` | `python -m retrieval.bench`: speed and quality numbers |
 
