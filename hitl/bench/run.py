@@ -269,9 +269,17 @@ def main() -> None:
     args = p.parse_args()
     args.out = args.out.resolve()
     args.out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="hitl-bench-"))
-    url = args.db or f"sqlite:///{tmp / 'bench.db'}"
+    with tempfile.TemporaryDirectory(prefix="hitl-bench-") as folder:
+        results = measure(args, Path(folder))
+    (args.out / "bench.json").write_text(json.dumps(results, indent=2))
+    report = render(results)
+    (args.out / "bench.md").write_text(report)
+    print(report)
 
+
+def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    """Load the data, start the server, run every scenario, stop the server."""
+    url = args.db or f"sqlite:///{tmp / 'bench.db'}"
     load_s = load(url, args.n)
     token = setup_user(url)
     pool = pending(url)
@@ -288,54 +296,50 @@ def main() -> None:
         "loadavg_before": os.getloadavg(),
     }
     try:
-        loadgen(
-            base,
-            token,
-            _write_pool(tmp, "warm", pool[:50]),
-            "--mode",
-            "rate",
-            "--rate",
-            "40",
-            "--count",
-            "120",
-            "--endpoint",
-            "trivial",
-        )
-        print(f"{args.users} reviewers, think ~1 s, {args.reviewer_requests} requests", flush=True)
-        res = loadgen(
-            base,
-            token,
-            _write_pool(tmp, "reviewers", pool[:2000]),
-            "--mode",
-            "reviewers",
-            "--users",
-            str(args.users),
-            "--total",
-            str(args.reviewer_requests),
-        )
-        per_kind = {
-            k: summary(v, sum(n for e, n in res["errors"].items() if e.startswith(k + ":")))
-            for k, v in res["latencies"].items()
-        }
-        every = [v for values in res["latencies"].values() for v in values]
-        per_kind["all"] = summary(every, sum(res["errors"].values()), res["conflicts"])
-        results["reviewers"] = per_kind
-        fresh = pool[2000:]
-        print("rate sweep: review mix", flush=True)
-        results["sweep_app"] = sweep(base, token, tmp, "app", fresh, args.step_seconds)
-        print("rate sweep: trivial endpoint", flush=True)
-        results["sweep_trivial"] = sweep(base, token, tmp, "trivial", [], args.step_seconds)
-        print("schemathesis", flush=True)
-        ids = [hid for hid, _ in pool[:: max(1, len(pool) // 200)]]
-        results["schemathesis"] = schemathesis(base, token, args.examples, args.out, ids)
+        results |= scenarios(args, base, token, tmp, pool)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(30)
     results["loadavg_after"] = os.getloadavg()
-    (args.out / "bench.json").write_text(json.dumps(results, indent=2))
-    report = render(results)
-    (args.out / "bench.md").write_text(report)
-    print(report)
+    return results
+
+
+def scenarios(
+    args: argparse.Namespace, base: str, token: str, tmp: Path, pool: list[list[Any]]
+) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    warm = _write_pool(tmp, "warm", pool[:50])
+    loadgen(base, token, warm, "--mode", "rate", "--rate", "40", "--count", "120")
+
+    print(f"{args.users} reviewers, think ~1 s, {args.reviewer_requests} requests", flush=True)
+    res = loadgen(
+        base,
+        token,
+        _write_pool(tmp, "reviewers", pool[:2000]),
+        "--mode",
+        "reviewers",
+        "--users",
+        str(args.users),
+        "--total",
+        str(args.reviewer_requests),
+    )
+    per_kind = {
+        k: summary(v, sum(n for e, n in res["errors"].items() if e.startswith(k + ":")))
+        for k, v in res["latencies"].items()
+    }
+    every = [v for values in res["latencies"].values() for v in values]
+    per_kind["all"] = summary(every, sum(res["errors"].values()), res["conflicts"])
+    results["reviewers"] = per_kind
+
+    print("rate sweep: review mix", flush=True)
+    results["sweep_app"] = sweep(base, token, tmp, "app", pool[2000:], args.step_seconds)
+    print("rate sweep: trivial endpoint", flush=True)
+    results["sweep_trivial"] = sweep(base, token, tmp, "trivial", [], args.step_seconds)
+
+    print("schemathesis", flush=True)
+    ids = [hid for hid, _ in pool[:: max(1, len(pool) // 200)]]
+    results["schemathesis"] = schemathesis(base, token, args.examples, args.out, ids)
+    return results
 
 
 def _row(*cells: object) -> str:
