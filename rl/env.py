@@ -53,6 +53,12 @@ class EnvConfig(BaseModel):
     )
     cost_weight: float = Field(default=0.0, ge=0.0, description="Reward penalty per unit cost.")
     shuffle: bool = Field(default=True, description="Shuffle candidate order at every reset.")
+    drop_pool_wide_entities: bool = Field(
+        default=False,
+        description="Leave entities that every candidate of a pool shares (the target of a "
+        "per-target pool) out of the feedback links and `info['entities']`: they link every "
+        "candidate to every other and so tell none apart.",
+    )
 
     @property
     def n_features(self) -> int:
@@ -197,9 +203,13 @@ class HypothesisSelectionEnv(gym.Env[np.ndarray, np.int64]):
         self._scores = _minmax(self._raw_scores[:count], n)
         # Plain tuples, not the Hypothesis objects: SB3 deep-copies every info dict.
         self._ids = tuple(h.id for h in self.candidates)
-        self._entities = tuple(tuple(sorted(entity_ids(h))) for h in self.candidates)
+        groups = [entity_ids(h) for h in self.candidates]
+        if self.config.drop_pool_wide_entities and count > 1:
+            pool_wide = set.intersection(*groups)
+            groups = [g - pool_wide for g in groups]
+        self._entities = tuple(tuple(sorted(g)) for g in groups)
         self._links = np.zeros((n, n), dtype=np.float32)
-        self._links[:count, :count] = shared_entities(self.candidates)
+        self._links[:count, :count] = _link_matrix(groups)
         self._space.valid = self.action_masks()
 
     def _check_action(self, action: Any) -> int:
@@ -265,11 +275,18 @@ def entity_ids(hypothesis: Hypothesis) -> set[str]:
 
 def shared_entities(candidates: Sequence[Hypothesis]) -> np.ndarray:
     """Square 0/1 matrix: 1 where two distinct candidates share at least one entity id."""
-    groups = [entity_ids(h) for h in candidates]
-    links = np.zeros((len(groups), len(groups)), dtype=np.float32)
-    for i, a in enumerate(groups):
-        for j, b in enumerate(groups):
-            links[i, j] = float(i != j and bool(a & b))
+    return _link_matrix([entity_ids(h) for h in candidates])
+
+
+def _link_matrix(groups: Sequence[set[str]]) -> np.ndarray:
+    # Through a (candidates x entities) incidence matrix: pools of 100+ candidates would
+    # otherwise cost 10^4 set intersections at every reset.
+    column = {e: i for i, e in enumerate(sorted(set().union(*groups)))}
+    incidence = np.zeros((len(groups), len(column)), dtype=np.float32)
+    for row, group in enumerate(groups):
+        incidence[row, [column[e] for e in group]] = 1.0
+    links = (incidence @ incidence.T > 0).astype(np.float32)
+    np.fill_diagonal(links, 0.0)
     return links
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 from sb3_contrib import MaskablePPO
+from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
 
 from agent.types import Hypothesis
 from rl.env import EnvConfig, HypothesisSelectionEnv
@@ -65,6 +66,7 @@ class MaskablePPOPolicy:
         seed: int = 0,
         config: EnvConfig | None = None,
         progress: bool = False,
+        policy: str | type[MaskableActorCriticPolicy] = "MlpPolicy",
         **ppo_kwargs: Any,
     ) -> MaskablePPOPolicy:
         """Train on ``pools`` for ``timesteps`` environment steps (CPU, single process).
@@ -77,6 +79,8 @@ class MaskablePPOPolicy:
             seed: seeds torch, the environment and PPO.
             config: environment layout (default `EnvConfig.for_pools(pools)`).
             progress: show a progress bar.
+            policy: SB3's ``"MlpPolicy"`` (one MLP over the flat observation) or a policy
+                class, e.g. `rl.slot_policy.SlotPolicy` (with its ``policy_kwargs``).
             **ppo_kwargs: override `PPO_DEFAULTS` (e.g. ``n_steps``, ``learning_rate``).
         """
         config = config or EnvConfig.for_pools(pools)
@@ -84,7 +88,7 @@ class MaskablePPOPolicy:
         env.reset(seed=seed)
         torch.set_num_threads(1)  # tiny networks: threads cost more than they give
         model = MaskablePPO(
-            "MlpPolicy", env, seed=seed, device="cpu", verbose=0, **(PPO_DEFAULTS | ppo_kwargs)
+            policy, env, seed=seed, device="cpu", verbose=0, **(PPO_DEFAULTS | ppo_kwargs)
         )
         logger.info("training MaskablePPO for %d steps on %d pools", timesteps, len(pools))
         start, cpu_start = time.perf_counter(), time.process_time()
