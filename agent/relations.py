@@ -49,6 +49,18 @@ def map_relation(
         return Relation.ASSOCIATED_WITH, True
     if source_type in {r.value for r in Relation}:
         return Relation(source_type), True
-    known = sorted({"CID", "Positive_Correlation", "Negative_Correlation", "Association", "DM",
-                    "SYM", "NOT", "DisGeNET", *_BIORED_INTERACTION, *(r.value for r in Relation)})
+    known = sorted(
+        {
+            "CID",
+            "Positive_Correlation",
+            "Negative_Correlation",
+            "Association",
+            "DM",
+            "SYM",
+            "NOT",
+            "DisGeNET",
+            *_BIORED_INTERACTION,
+            *(r.value for r in Relation),
+        }
+    )
     raise ValueError(f"unknown relation type {source_type!r}; known: {', '.join(known)}")

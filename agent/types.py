@@ -12,7 +12,16 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 KNOWN_PREFIXES = (
-    "MESH", "NCBIGene", "DOID", "DRUGBANK", "UMLS", "NCBITaxon", "CVCL", "DBSNP", "TMVAR", "OMIM",
+    "MESH",
+    "NCBIGene",
+    "DOID",
+    "DRUGBANK",
+    "UMLS",
+    "NCBITaxon",
+    "CVCL",
+    "DBSNP",
+    "TMVAR",
+    "OMIM",
 )
 
 
@@ -43,7 +52,9 @@ class _Frozen(BaseModel):
 class Entity(_Frozen):
     """A normalised entity, e.g. ``Entity(id="MESH:D008094", name="Lithium", type="chemical")``."""
 
-    id: str = Field(description="Namespaced identifier, PREFIX:local (MESH:D008094, NCBIGene:7124).")
+    id: str = Field(
+        description="Namespaced identifier, PREFIX:local (MESH:D008094, NCBIGene:7124)."
+    )
     name: str = Field(description="Preferred human-readable name.")
     type: EntityType
 
