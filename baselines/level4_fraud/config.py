@@ -63,13 +63,24 @@ class ModelsConfig(BaseModel):
     logreg_c: float = Field(1.0, gt=0, description="Inverse L2 strength of logistic regression.")
     rf_n_estimators: int = Field(100, ge=1, description="Trees in the random forest.")
     rf_max_depth: int | None = Field(None, description="Depth of forest trees (None: unbounded).")
-    bb_n_estimators: int = Field(100, ge=1, description="Bagged trees in balanced bagging.")
+    bb_estimator: Literal["tree", "hist_gradient_boosting"] = Field(
+        "tree",
+        description="Model fitted on each balanced bag: a decision tree (the handbook's) or a "
+        "histogram gradient-boosting model (bb_hgb_* settings).",
+    )
+    bb_n_estimators: int = Field(200, ge=1, description="Bags (models) in balanced bagging.")
     bb_max_depth: int | None = Field(20, description="Depth of each bagged tree.")
     bb_max_features: Literal["sqrt", "log2"] | None = Field(
-        None, description="Features tried per split of each bagged tree (None: all)."
+        "sqrt", description="Features tried per split of each bagged tree (None: all)."
     )
     bb_sampling_strategy: float = Field(
-        0.02, gt=0, le=1, description="Minority/majority ratio after undersampling each bag."
+        0.05, gt=0, le=1, description="Minority/majority ratio after undersampling each bag."
+    )
+    bb_hgb_max_iter: int = Field(
+        100, ge=1, description="Boosting rounds of each bag's model (bb_estimator hgb)."
+    )
+    bb_hgb_learning_rate: float = Field(
+        0.1, gt=0, description="Learning rate of each bag's model (bb_estimator hgb)."
     )
     gb_max_iter: int = Field(300, ge=1, description="Boosting rounds of gradient boosting.")
     gb_learning_rate: float = Field(0.05, gt=0, description="Gradient boosting learning rate.")

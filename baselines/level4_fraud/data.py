@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from baselines.level4_fraud.config import Level4Config
+from baselines.level4_fraud.features import feature_names
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,10 @@ RAW_COLUMNS = [
 
 class MissingDataError(FileNotFoundError):
     """A data file the baseline needs is not where SCIDISCO_DATA points."""
+
+
+class DataFormatError(ValueError):
+    """A data file lacks columns the baseline needs or has unreadable values."""
 
 
 def data_root() -> Path:
@@ -53,16 +58,33 @@ def require_file(config: Level4Config, name: str) -> Path:
     return path
 
 
-def _read(path: Path, usecols: list[str] | None = None) -> pd.DataFrame:
-    frame = pd.read_csv(path, usecols=usecols)
-    frame["TX_DATETIME"] = pd.to_datetime(frame["TX_DATETIME"], format="%Y-%m-%d %H:%M:%S")
+def _read(path: Path, columns: list[str], keep_all: bool = False) -> pd.DataFrame:
+    """Read a transactions CSV, checking its header and time stamps.
+
+    Raises:
+        DataFormatError: a required column is missing or a time stamp does not parse.
+    """
+    header = pd.read_csv(path, nrows=0).columns
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise DataFormatError(
+            f"{path}: missing column(s) {missing}; a level 4 file needs the handbook's columns "
+            f"{columns} (see the data README)"
+        )
+    frame = pd.read_csv(path, usecols=None if keep_all else columns)
+    try:
+        frame["TX_DATETIME"] = pd.to_datetime(frame["TX_DATETIME"], format="%Y-%m-%d %H:%M:%S")
+    except ValueError as exc:
+        raise DataFormatError(
+            f"{path}: column TX_DATETIME must hold 'YYYY-MM-DD HH:MM:SS' time stamps: {exc}"
+        ) from exc
     return frame
 
 
 def load_stream(config: Level4Config) -> pd.DataFrame:
     """All raw transactions (history file then the feature file's raw columns), in time order."""
-    raw = _read(require_file(config, config.raw_file))
-    later = _read(require_file(config, config.features_file), usecols=RAW_COLUMNS)
+    raw = _read(require_file(config, config.raw_file), RAW_COLUMNS)
+    later = _read(require_file(config, config.features_file), RAW_COLUMNS)
     stream = pd.concat([raw, later], ignore_index=True)
     stream = stream.sort_values("TRANSACTION_ID", kind="stable").reset_index(drop=True)
     logger.info("loaded %d raw transactions (%s .. %s)", len(stream), *_span(stream))
@@ -71,7 +93,9 @@ def load_stream(config: Level4Config) -> pd.DataFrame:
 
 def load_feature_file(config: Level4Config) -> pd.DataFrame:
     """The shipped feature file (raw columns plus the handbook's 14 features)."""
-    return _read(require_file(config, config.features_file))
+    names = feature_names(config.features.windows_days)
+    columns = RAW_COLUMNS + [n for n in names if n not in RAW_COLUMNS]
+    return _read(require_file(config, config.features_file), columns, keep_all=True)
 
 
 def _span(frame: pd.DataFrame) -> tuple[dt.date, dt.date]:

@@ -45,6 +45,18 @@ class AmountRatios(BaseEstimator, TransformerMixin):
         return np.hstack([x, ratios, np.log1p(amount)])
 
 
+def _bag_model(cfg: ModelsConfig) -> DecisionTreeClassifier | HistGradientBoostingClassifier:
+    if cfg.bb_estimator == "hist_gradient_boosting":
+        return HistGradientBoostingClassifier(
+            max_iter=cfg.bb_hgb_max_iter,
+            learning_rate=cfg.bb_hgb_learning_rate,
+            random_state=cfg.seed,
+        )
+    return DecisionTreeClassifier(
+        max_depth=cfg.bb_max_depth, max_features=cfg.bb_max_features, random_state=cfg.seed
+    )
+
+
 def make_model(name: str, cfg: ModelsConfig) -> Pipeline:
     """A fresh pipeline (optional amount ratios, standard scaling, classifier) for ``name``.
 
@@ -65,12 +77,9 @@ def make_model(name: str, cfg: ModelsConfig) -> Pipeline:
             )
         )
     elif name == "balanced_bagging":
-        tree = DecisionTreeClassifier(
-            max_depth=cfg.bb_max_depth, max_features=cfg.bb_max_features, random_state=cfg.seed
-        )
         steps.append(
             BalancedBaggingClassifier(
-                estimator=tree,
+                estimator=_bag_model(cfg),
                 n_estimators=cfg.bb_n_estimators,
                 sampling_strategy=cfg.bb_sampling_strategy,
                 bootstrap=True,

@@ -11,6 +11,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pandas as pd
+import yaml
 from tqdm import tqdm
 
 from baselines.level4_fraud import data, evaluation
@@ -74,19 +75,25 @@ def results_table(metrics: dict[str, float], names: Sequence[str], k: int) -> st
 
 
 def run(config: str | Path | None = None, out_dir: str | Path | None = None) -> dict[str, float]:
-    """Run the level 4 evaluation and write metrics.json, config.json and models to ``out_dir``.
+    """Run the level 4 evaluation and write its results and the service's artifacts.
+
+    Writes ``metrics.json``, ``config.resolved.yaml``, ``results.md`` (the table against the
+    handbook), ``feature_parity.json``, one ``model_<name>.joblib`` per model and
+    ``reference_features.npy`` (the training rows the service's drift check compares with).
 
     Args:
         config: YAML config path; the packaged ``config.yaml`` when None.
         out_dir: output folder; ``runs/level4_fraud`` when None.
 
     Returns:
-        Flat metrics: ``<model>/<measure>`` plus ``features/*`` and ``split/*`` counts.
+        Flat metrics (plain floats): ``<model>/<measure>`` plus ``features/*`` and ``split/*``
+        counts.
     """
     cfg = load_config(config)
     out = Path(out_dir) if out_dir is not None else DEFAULT_OUT
     out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(cfg.model_dump_json(indent=2))
+    resolved = yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)
+    (out / "config.resolved.yaml").write_text(resolved)
     logger.info("level 4 run: %s", cfg.model_dump_json())
 
     frame = build_features(cfg)
@@ -116,5 +123,6 @@ def run(config: str | Path | None = None, out_dir: str | Path | None = None) -> 
     names = feature_names(cfg.features.windows_days)
     np.save(out / "reference_features.npy", train[names].to_numpy())
     (out / "results.md").write_text(results_table(metrics, cfg.models.names, cfg.top_k))
+    metrics = {key: float(value) for key, value in metrics.items()}
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     return metrics

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import joblib
+import numpy as np
 import pandas as pd
 import pytest
 
 from baselines.level4_fraud import data
 from baselines.level4_fraud.config import Level4Config, load_config
-from baselines.level4_fraud.features import compute_features
+from baselines.level4_fraud.evaluation import train_test_split
+from baselines.level4_fraud.features import compute_features, feature_names
+from baselines.level4_fraud.models import make_model
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +40,18 @@ def l4_features(l4_config: Level4Config, l4_stream: pd.DataFrame) -> pd.DataFram
 @pytest.fixture(scope="session")
 def l4_shipped(l4_config: Level4Config) -> pd.DataFrame:
     return data.load_feature_file(l4_config)
+
+
+@pytest.fixture(scope="session")
+def l4_artifacts(
+    tmp_path_factory: pytest.TempPathFactory, l4_config: Level4Config, l4_features: pd.DataFrame
+) -> Path:
+    """A run folder as ``task.run`` leaves it for the service: logistic regression + reference."""
+    folder = tmp_path_factory.mktemp("l4_artifacts")
+    names = feature_names(l4_config.features.windows_days)
+    train, _ = train_test_split(l4_features, l4_config.split)
+    model = make_model("logistic_regression", l4_config.models)
+    model.fit(train[names].to_numpy(), train["TX_FRAUD"])
+    joblib.dump(model, folder / "model_logistic_regression.joblib")
+    np.save(folder / "reference_features.npy", train[names].to_numpy())
+    return folder

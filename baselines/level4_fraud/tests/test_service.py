@@ -15,7 +15,6 @@ from baselines.level4_fraud.config import Level4Config
 from baselines.level4_fraud.drift import DriftMonitor
 from baselines.level4_fraud.evaluation import train_test_split
 from baselines.level4_fraud.features import feature_names
-from baselines.level4_fraud.models import make_model
 from baselines.level4_fraud.service import create_app, load_service
 
 NAMES = feature_names([1, 7, 30])
@@ -23,14 +22,8 @@ START = dt.date(2018, 8, 8)
 
 
 @pytest.fixture(scope="module")
-def artifacts(tmp_path_factory, l4_config: Level4Config, l4_features: pd.DataFrame) -> Path:
-    folder = tmp_path_factory.mktemp("l4_artifacts")
-    train, _ = train_test_split(l4_features, l4_config.split)
-    model = make_model("logistic_regression", l4_config.models)
-    model.fit(train[NAMES].to_numpy(), train["TX_FRAUD"])
-    joblib.dump(model, folder / "model_logistic_regression.joblib")
-    np.save(folder / "reference_features.npy", train[NAMES].to_numpy())
-    return folder
+def artifacts(l4_artifacts: Path) -> Path:
+    return l4_artifacts
 
 
 @pytest.fixture(scope="module")
