@@ -8,13 +8,18 @@
 # the database only when missing. The cluster listens on 127.0.0.1 only, in a temp folder.
 # PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user
 # (created by the Debian package; created here when absent).
+# The server's time zone is deliberately not UTC (America/New_York by default), so a test
+# reading timestamps back fails if the code ever stores local instead of UTC times; a server
+# already running under another zone is restarted with this one.
 # Settings: SCIDISCO_PG_DIR (default /tmp/scidisco-pg), SCIDISCO_PG_PORT (55432),
-# SCIDISCO_PG_DB (scidisco_test). Progress goes to stderr; stdout is only the export line.
+# SCIDISCO_PG_DB (scidisco_test), SCIDISCO_PG_TIMEZONE (America/New_York). Progress goes to
+# stderr; stdout is only the export line.
 set -euo pipefail
 
 PG_DIR=${SCIDISCO_PG_DIR:-/tmp/scidisco-pg}
 PG_PORT=${SCIDISCO_PG_PORT:-55432}
 PG_DB=${SCIDISCO_PG_DB:-scidisco_test}
+PG_TZ=${SCIDISCO_PG_TIMEZONE:-America/New_York}
 log() { echo "postgres.sh: $*" >&2; }
 
 find_bindir() {
@@ -58,13 +63,17 @@ if [ ! -s "$DATA/PG_VERSION" ]; then
   as_pg "$BINDIR/initdb" -D "$DATA" -U postgres -A trust -E UTF8 --no-locale >&2
 fi
 
+OPTIONS="-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c fsync=on -c timezone=$PG_TZ"
+PSQL=("$BINDIR/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -tA)
 if ! as_pg "$BINDIR/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
-  log "starting server on 127.0.0.1:$PG_PORT"
-  as_pg "$BINDIR/pg_ctl" -D "$DATA" -l "$PG_DIR/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c fsync=on" start >&2
+  log "starting server on 127.0.0.1:$PG_PORT (time zone $PG_TZ)"
+  as_pg "$BINDIR/pg_ctl" -D "$DATA" -l "$PG_DIR/server.log" -w -t 60 -o "$OPTIONS" start >&2
+elif [ "$("${PSQL[@]}" -c "SHOW timezone")" != "$PG_TZ" ]; then
+  log "restarting server on 127.0.0.1:$PG_PORT with time zone $PG_TZ"
+  as_pg "$BINDIR/pg_ctl" -D "$DATA" -l "$PG_DIR/server.log" -w -t 60 -m fast -o "$OPTIONS" \
+    restart >&2
 fi
 
-PSQL=("$BINDIR/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -tA)
 if [ "$("${PSQL[@]}" -c "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'")" != "1" ]; then
   log "creating database $PG_DB"
   "${PSQL[@]}" -c "CREATE DATABASE \"$PG_DB\"" >&2

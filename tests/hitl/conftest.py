@@ -1,7 +1,8 @@
 """Fixtures for the review app: real BC5CDR hypotheses, databases on SQLite and PostgreSQL.
 
 Every store and web test runs on both databases. PostgreSQL tests need
-``SCIDISCO_TEST_PG_URL`` (``eval "$(.ci/postgres.sh)"`` provides one) and skip without it.
+``SCIDISCO_TEST_PG_URL`` (``eval "$(.ci/postgres.sh)"`` provides one) and skip without it,
+or fail when ``SCIDISCO_REQUIRE_SERVICES=1`` (``make test``).
 Each test gets a fresh database copied from a migrated template, so tests stay fast.
 """
 
@@ -21,7 +22,7 @@ from agent.types import Hypothesis
 from hitl import db, service
 from retrieval.pubtator import Document, read_pubtator
 from tests.conftest import first_documents
-from tests.hitl.hitl_helpers import hypotheses_from, make_user
+from tests.hitl.hitl_helpers import hypotheses_from, make_user, missing_service
 
 PG_ENV = "SCIDISCO_TEST_PG_URL"
 
@@ -115,7 +116,7 @@ def _fresh(backend: str, loaded: bool, templates: _Templates, tmp_path: Path) ->
         _forget(url)
         return
     if not os.environ.get(PG_ENV):
-        pytest.skip(f'{PG_ENV} is not set; run `eval "$(.ci/postgres.sh)"` to test PostgreSQL')
+        missing_service(f'{PG_ENV} is not set; run `eval "$(.ci/postgres.sh)"` to test PostgreSQL')
     template = templates.postgres(loaded)
     name = f"hitl_{uuid.uuid4().hex[:10]}"
     _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')

@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+import os
+from typing import NoReturn
+
+import pytest
+
 from agent.types import Entity, EntityType, Evidence, Hypothesis, Provenance, Relation, Verdict
 from hitl import auth, db
 from hitl.models import User
 from retrieval.pubtator import Document
 
 PASSWORD = "correct horse battery"
+REQUIRE_SERVICES = "SCIDISCO_REQUIRE_SERVICES"
+
+
+def missing_service(reason: str) -> NoReturn:
+    """Skip a test whose service (PostgreSQL, the browser) is absent, or fail it under CI.
+
+    ``make test`` sets ``SCIDISCO_REQUIRE_SERVICES=1``: there a missing service is a broken
+    setup, and a skip would let the suite pass without ever running those tests.
+    """
+    if os.environ.get(REQUIRE_SERVICES) == "1":
+        pytest.fail(
+            f"{REQUIRE_SERVICES}=1 but {reason} (unset {REQUIRE_SERVICES} to skip instead)",
+            pytrace=False,
+        )
+    pytest.skip(reason)
 
 
 def hypotheses_from(documents: list[Document], run_id: str = "run-1") -> list[Hypothesis]:

@@ -20,7 +20,7 @@ import uvicorn
 from hitl import service
 from hitl.settings import Settings
 from hitl.web.app import create_app
-from tests.hitl.hitl_helpers import PASSWORD
+from tests.hitl.hitl_helpers import PASSWORD, missing_service
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = (
@@ -28,13 +28,16 @@ ARTIFACTS = (
     / "hitl"
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="Debian's chromium is not installed (apt-get install -y chromium)",
-    ),
-]
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def _chromium() -> None:
+    """Skip without Debian's chromium, or fail when SCIDISCO_REQUIRE_SERVICES=1 (CI)."""
+    if not CHROMIUM.exists():
+        missing_service(
+            f"Debian's chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
+        )
 
 
 def _free_port() -> int:

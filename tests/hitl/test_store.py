@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import Engine, create_engine, func, inspect, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from agent.types import Evidence, Hypothesis
 from hitl import db, service
@@ -128,10 +130,46 @@ def test_pagination_covers_every_row_once(loaded: str) -> None:
     assert service.list_hypotheses(loaded, per_page=5).pages == 4
 
 
-def test_timestamps_are_utc_aware(loaded: str) -> None:
-    item = service.list_hypotheses(loaded).items[0]
-    offset = item.updated_at.utcoffset()
-    assert offset is not None and offset.total_seconds() == 0
+ZONE = "America/New_York"  # never UTC (-5 or -4 h), so a local time cannot pass for UTC
+
+
+def _zoned_engine(url: str) -> Engine:
+    """An engine whose sessions run in New York time (PostgreSQL; SQLite has no zone)."""
+    if url.startswith("postgresql"):
+        return create_engine(url, connect_args={"options": f"-c timezone={ZONE}"})
+    return db.make_engine(url)
+
+
+def test_timestamps_are_utc_aware(loaded: str, hyps) -> None:
+    """A decision made in a New York session is stored as the UTC instant and read back
+    timezone-aware in UTC. ``.ci/postgres.sh`` also runs the server itself in New York time."""
+    engine = _zoned_engine(loaded)
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            assert conn.execute(text("SHOW timezone")).scalar() == ZONE
+    before = db.utcnow()
+    with Session(engine) as s, s.begin():
+        bob = s.scalars(select(User).where(User.username == "bob")).one()
+        decide(s, bob, hyps[0].id, Action.REJECT, None, 1)
+    after = db.utcnow()
+    with Session(engine) as s:
+        row = s.get(HypothesisRow, hyps[0].id)
+        assert row is not None and row.decided_at is not None
+        assert row.decided_at.utcoffset() == timedelta(0) and before <= row.decided_at <= after
+        # The stored value itself, as UTC wall-clock time without zone (not through the ORM).
+        utc_sql = (
+            "decided_at AT TIME ZONE 'UTC'"
+            if engine.dialect.name == "postgresql"
+            else ("decided_at")
+        )
+        raw = s.execute(text(f"SELECT {utc_sql} FROM hypotheses WHERE id = :i"), {"i": row.id})
+        stored = raw.scalar()
+    engine.dispose()
+    stored = datetime.fromisoformat(stored) if isinstance(stored, str) else stored
+    assert stored.tzinfo is None
+    assert before.replace(tzinfo=None) <= stored <= after.replace(tzinfo=None)
+    item = service.list_hypotheses(loaded, Filters(status="rejected")).items[0]
+    assert item.updated_at.utcoffset() == timedelta(0) and before <= item.updated_at <= after
 
 
 def test_audit_log_is_append_only(loaded: str) -> None:
