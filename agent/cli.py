@@ -57,7 +57,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         overrides["seed"] = args.seed
     if args.output_dir is not None:
         overrides["output_dir"] = args.output_dir
-    result = run(load_config(args.config, overrides), progress=not args.quiet)
+    if args.quiet:
+        os.environ["TQDM_DISABLE"] = "1"  # also silences the bars of sentence-transformers
+    config = load_config(args.config, overrides)
+    result = run(config, progress=not args.quiet)
     top = result.loop.top(10)
     print(f"\nTop {len(top)} hypotheses:")
     for i, h in enumerate(top, start=1):
@@ -69,8 +72,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     print("\nMetrics:")
     for key, value in sorted(result.metrics.items()):
         print(f"  {key:<40} {value:.4f}")
+    db = config.review_url()
     print(f"\nRun folder: {result.run_dir}\nReport:     {result.run_dir / 'report.html'}")
-    print("Review:     scidisco serve --dev   (then open http://127.0.0.1:8000)")
+    print(
+        "Review:     scidisco admin create-user --username YOU --role reviewer "
+        f"--db {db}\n            scidisco serve --dev --db {db}   "
+        "(then open http://127.0.0.1:8000)"
+    )
     return 0
 
 
@@ -142,12 +150,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _is_user_error(exc: Exception) -> bool:
+    """Mistakes in a config, a data file or the data directory: the message says what to fix."""
     from agent.config import ConfigError
     from experiments.multirun import ExperimentError
     from retrieval.datadir import DataDirError
-    from retrieval.pubtator import PubTatorFormatError
+    from retrieval.pubtator import CorpusFormatError
+    from rl.facts import LabDataError
 
-    user_errors = (UserError, ConfigError, DataDirError, PubTatorFormatError, ExperimentError)
+    user_errors = (
+        UserError,
+        ConfigError,
+        DataDirError,
+        CorpusFormatError,
+        LabDataError,
+        ExperimentError,
+    )
     return isinstance(exc, user_errors)
 
 

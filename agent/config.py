@@ -27,7 +27,9 @@ class CorpusConfig(_Section):
         "bio/bc5cdr/CDR_TrainingSet.PubTator.txt",
         description="Literature the system reads (PubTator, JSONL, PubMed XML or MEDLINE).",
     )
-    format: Literal["auto", "pubtator", "jsonl", "pubmed_xml", "medline"] = "auto"
+    format: Literal["auto", "pubtator", "jsonl", "pubmed-xml", "medline"] = Field(
+        "auto", description="Reader to use; `auto` goes by extension, then by the first line."
+    )
     max_documents: int | None = Field(None, ge=1, description="Read only the first N documents.")
 
 
@@ -37,9 +39,20 @@ class GoldConfig(_Section):
         description="Held-out facts the simulated lab answers from: PubTator relation lines, "
         "or a TSV with columns subject, relation, object, label (namespaced ids).",
     )
-    format: Literal["auto", "pubtator", "tsv"] = "auto"
+    format: Literal["auto", "pubtator", "tsv", "pharmacotherapydb", "disgenet"] = Field(
+        "auto",
+        description="`auto`: TSV by extension (.tsv/.tab), else PubTator. `pharmacotherapydb` "
+        "or `disgenet`: the curated tables of that name in the data directory, mapped to MeSH "
+        "(`path` is then ignored; the unmapped counts go to the metrics as `gold/*`).",
+    )
     noise: float = Field(0.0, ge=0.0, le=0.5, description="Probability the lab's answer flips.")
-    cost: float = Field(1.0, gt=0.0, description="Cost of one test, in budget units.")
+    cost: float = Field(
+        1.0,
+        gt=0.0,
+        description="Cost of one test, in the lab's unit: recorded with every outcome and "
+        "summed over the deployed policy's experiments (`selection/cost`). The budget counts "
+        "tests.",
+    )
 
 
 class GenerationConfig(_Section):

@@ -34,20 +34,21 @@ from agent.propose import ProposalResult, propose
 from agent.rank import rank_pool
 from agent.rationale import write_rationales
 from agent.selection import select_experiments
-from agent.types import Evidence, Hypothesis, Relation
+from agent.types import Evidence, EvidenceMention, Hypothesis, Relation
 from reasoning.corpus_facts import corpus_facts
 from reasoning.doses import dose_consistency
 from reasoning.kb import KnowledgeBase
 from retrieval.chunking import chunk_documents
 from retrieval.cooccurrence import CooccurrenceGraph
 from retrieval.corpus import read_corpus
-from retrieval.datadir import data_dir, resolve
+from retrieval.datadir import DataDirError, data_dir, resolve
 from retrieval.embeddings import load_embedder
-from retrieval.index import ChunkIndex
+from retrieval.index import ChunkIndex, RetrievedChunk
 from retrieval.lexicon import EntityLexicon
 from retrieval.mesh import MeshVocabulary
 from retrieval.pubtator import Document
 from retrieval.store import DocumentStore
+from rl.facts import DISGENET_FILES, PHARMACOTHERAPYDB_FILES
 from rl.labs import SimulatedLab
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,8 @@ class LoopResult:
     curves: dict[str, list[float]]
     inputs: dict[str, Path]
     timings: dict[str, float] = field(default_factory=dict)
+    index: ChunkIndex | None = None
+    """The FAISS index the evidence came from (the runner saves it in the run folder)."""
 
     @property
     def hypotheses(self) -> list[Hypothesis]:
@@ -93,11 +96,12 @@ class DiscoveryLoop:
     def run(self) -> LoopResult:
         cfg = self.config
         _seed_everything(cfg.seed, cfg.threads)
-        corpus_path = resolve(cfg.corpus.path, cfg.data_dir)
-        gold_path = resolve(cfg.gold.path, cfg.data_dir)
+        inputs = input_files(cfg)
+        corpus_path, gold_path = inputs["corpus"], inputs["gold"]
 
         with self._step("read corpus"):
             docs = _read(corpus_path, cfg.corpus.format, cfg.corpus.max_documents)
+            Path(cfg.output_dir).mkdir(parents=True, exist_ok=True)  # the default store is in it
             DocumentStore(cfg.review_url()).add(docs, corpus=corpus_path.name)
             mesh = MeshVocabulary.load(data_dir(cfg.data_dir))
             mesh.supplement_from(docs)
@@ -136,7 +140,7 @@ class DiscoveryLoop:
                     : cfg.agent.plausibility_per_target
                 ]
             ]
-            _attach_evidence(index, top_per_target, cfg.retrieval.k)
+            _attach_evidence(index, top_per_target, cfg.retrieval.k, {d.pmid: d for d in docs})
             score_plausibility(top_per_target, llm)
             pools = {
                 t: rank_pool(p, cfg.agent.llm_weight, cfg.agent.symbolic_filter)
@@ -153,6 +157,11 @@ class DiscoveryLoop:
                     cfg.agent.propose_documents,
                 )
                 proposals = propose(passages, llm, lexicon)
+                # The LLM's own hypotheses face the same symbolic checks as ABC candidates.
+                for h, verdicts in zip(
+                    proposals.accepted, kb.check_many(proposals.accepted), strict=True
+                ):
+                    h.verdicts = list(verdicts)
         with self._step("experiment selection"):
             selection = select_experiments(
                 list(pools.values()),
@@ -163,9 +172,14 @@ class DiscoveryLoop:
                 timesteps=cfg.rl.timesteps,
                 episodes=cfg.rl.eval_episodes,
                 seed=cfg.seed,
+                progress=self.progress,
             )
 
-        metrics = {**ranking_metrics(pools, lab, cfg.generation.relation), **selection.metrics}
+        metrics = {
+            **ranking_metrics(pools, lab, cfg.generation.relation),
+            **selection.metrics,
+            **_mapping_metrics(lab, kb),
+        }
         if proposals is not None:
             metrics["llm/proposals_accepted"] = float(len(proposals.accepted))
             metrics["llm/proposals_rejected"] = float(len(proposals.rejected))
@@ -174,8 +188,9 @@ class DiscoveryLoop:
             proposals=proposals,
             metrics=metrics,
             curves=selection.curves,
-            inputs={"corpus": corpus_path, "gold": gold_path},
+            inputs=inputs,
             timings=dict(self.timings),
+            index=index,
         )
 
     def _llm(self) -> LLMBackend:
@@ -247,18 +262,93 @@ def _read(path: Path, fmt: str, limit: int | None) -> list[Document]:
     return docs
 
 
+def input_files(cfg: RunConfig) -> dict[str, Path]:
+    """Every data file the run reads, by role, after checking that all of them exist.
+
+    Raises:
+        DataDirError: naming each missing file and how to point the data setting elsewhere.
+    """
+    root = data_dir(cfg.data_dir)
+    files = {
+        "corpus": resolve(cfg.corpus.path, cfg.data_dir),
+        "mesh_terms": root / MESH_TERMS,
+        "mesh_trees": root / MESH_TREES,
+    }
+    if cfg.gold.format in CURATED_LABS:
+        table, *tables = (root / rel for rel in CURATED_LABS[cfg.gold.format])
+        files["gold"] = table
+        files |= {f"gold_{p.stem}": p for p in tables if p not in files.values()}
+    else:
+        files["gold"] = resolve(cfg.gold.path, cfg.data_dir)
+    missing = sorted({str(path) for path in files.values() if not path.is_file()})
+    if missing:
+        listing = "\n  ".join(missing)
+        raise DataDirError(
+            f"the run config names files that do not exist:\n  {listing}\n"
+            "Fix `corpus.path` / `gold.path` (relative paths are taken inside the data "
+            "directory) or point $SCIDISCO_DATA (or `data_dir:`) at a complete copy of "
+            "shared/data; `scidisco check-data` lists what the demo needs."
+        )
+    return files
+
+
+MESH_TERMS, MESH_TREES = "bio/mesh/terms.tsv", "bio/mesh/tree-numbers.tsv"
+# Curated fact sources the lab can answer from instead of `gold.path` (data-dir relative).
+CURATED_LABS = {"pharmacotherapydb": PHARMACOTHERAPYDB_FILES, "disgenet": DISGENET_FILES}
+
+
 def _load_lab(path: Path, cfg: RunConfig) -> SimulatedLab:
+    common = {"noise": cfg.gold.noise, "cost": cfg.gold.cost, "seed": cfg.seed}
     fmt = cfg.gold.format
+    if fmt == "pharmacotherapydb":
+        return SimulatedLab.from_pharmacotherapydb(data_dir(cfg.data_dir), **common)
+    if fmt == "disgenet":
+        return SimulatedLab.from_disgenet(data_dir(cfg.data_dir), **common)
     if fmt == "auto":
         fmt = "tsv" if path.suffix.lower() in {".tsv", ".tab"} else "pubtator"
     loader = SimulatedLab.from_tsv if fmt == "tsv" else SimulatedLab.from_pubtator
-    return loader(path, noise=cfg.gold.noise, cost=cfg.gold.cost, seed=cfg.seed)
+    return loader(path, **common)
 
 
-def _attach_evidence(index: ChunkIndex, hypotheses: list[Hypothesis], k: int) -> None:
-    for h in hypotheses:
-        hits = index.retrieve(h.text(), k=k)
-        h.evidence = [Evidence(pmid=c.pmid, text=c.text, score=c.score) for c in hits]
+def _mapping_metrics(lab: SimulatedLab, kb: KnowledgeBase) -> dict[str, float]:
+    """How much of the held-out facts' source reached the project's ids (MeSH), as counts."""
+    metrics = {"gold/facts": float(len(lab))}
+    if lab.stats is not None:
+        stats = lab.stats
+        metrics |= {
+            "gold/rows": float(stats.rows_total),
+            "gold/rows_unmapped": float(stats.rows_total - stats.rows_kept),
+            "gold/subjects_unmapped": float(stats.subjects_total - stats.subjects_mapped),
+            "gold/objects_unmapped": float(stats.objects_total - stats.objects_mapped),
+        }
+    metrics["kb/entities"] = float(kb.stats.declared)
+    metrics["kb/facts"] = float(kb.stats.facts)
+    return metrics
+
+
+def _attach_evidence(
+    index: ChunkIndex, hypotheses: list[Hypothesis], k: int, documents: dict[str, Document]
+) -> None:
+    found = index.retrieve_many([h.text() for h in hypotheses], k=k)
+    for h, hits in zip(hypotheses, found, strict=True):
+        h.evidence = [evidence_from(c, documents.get(c.pmid)) for c in hits]
+
+
+def evidence_from(chunk: RetrievedChunk, document: Document | None) -> Evidence:
+    """A retrieved passage as `Evidence`, with the document's mentions that lie inside it."""
+    mentions = []
+    if document is not None:
+        mentions = [
+            EvidenceMention(
+                start=m.start - chunk.start,
+                end=m.end - chunk.start,
+                entity_ids=list(m.ids),
+                type=m.entity_type,
+            )
+            for m in sorted(document.mentions, key=lambda m: (m.start, m.end))
+            if chunk.start <= m.start and m.end <= chunk.end
+        ]
+    return Evidence(pmid=chunk.pmid, text=chunk.text, score=chunk.score, mentions=mentions)
 
 
 def _seed_everything(seed: int, threads: int) -> None:

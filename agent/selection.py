@@ -57,8 +57,13 @@ def select_experiments(
     timesteps: int = 20_000,
     episodes: int = 5,
     seed: int = 0,
+    progress: bool = False,
 ) -> SelectionResult:
-    """Compare ``policies`` on held-out targets and attach the chosen experiments' outcomes."""
+    """Compare ``policies`` on held-out targets and attach the chosen experiments' outcomes.
+
+    Besides each policy's discoveries, the metrics count the deployed policy's experiments
+    (``selection/tested``) and what they cost in the lab's unit (``selection/cost``).
+    """
     train, held_out = split_targets(pools, train_fraction, seed)
     config = EnvConfig(
         max_candidates=max(len(p) for p in pools), score_keys=SCORE_KEYS, shuffle=True
@@ -66,7 +71,9 @@ def select_experiments(
     built: dict[str, Policy] = {}
     for name in policies:
         if name == "ppo":
-            built[name] = MaskablePPOPolicy.train(train, lab, budget, timesteps, seed, config)
+            built[name] = MaskablePPOPolicy.train(
+                train, lab, budget, timesteps, seed, config, progress=progress
+            )
         else:
             built[name] = _baseline(name, seed)
 
@@ -78,12 +85,14 @@ def select_experiments(
     }
     curves: dict[str, list[float]] = {}
     for name, policy in built.items():
-        result = evaluate(policy, held_out, lab, budget, seeds, config)
+        result = evaluate(policy, held_out, lab, budget, seeds, config, progress=progress)
         metrics |= result.metrics(prefix="selection", label=name)
         curves[name] = [float(x) for x in result.mean_curve]
 
     deployed = built.get("ppo") or built[policies[-1]]
     tested = _run_once(deployed, held_out, lab, budget, config, seed)
+    metrics["selection/tested"] = float(len(tested))
+    metrics["selection/cost"] = float(sum(h.outcome.cost for h in tested if h.outcome))
     logger.info(
         "%s chose %d experiments on %d held-out targets", deployed.name, len(tested), len(held_out)
     )

@@ -70,13 +70,28 @@ class Entity(_Frozen):
         return value
 
 
+class EvidenceMention(_Frozen):
+    """An annotated entity mention inside an evidence passage, as the corpus marks it."""
+
+    start: int = Field(ge=0, description="Character offset of the mention in `Evidence.text`.")
+    end: int = Field(gt=0, description="End offset (exclusive) in `Evidence.text`.")
+    entity_ids: list[str] = Field(
+        default_factory=list, description="Namespaced ids of the mention; empty when unlinked."
+    )
+    type: EntityType
+
+
 class Evidence(_Frozen):
-    """A passage retrieved for a hypothesis."""
+    """A passage retrieved for a hypothesis, with the entity mentions the corpus marks in it."""
 
     pmid: str
     text: str
     score: float = Field(description="Retriever similarity; higher is closer.")
     retriever: str = Field(default="faiss", description="Which retriever found it.")
+    mentions: list[EvidenceMention] = Field(
+        default_factory=list,
+        description="Mentions inside `text`, by offset into it; sorted by start.",
+    )
 
 
 class Verdict(_Frozen):

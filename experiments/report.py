@@ -35,6 +35,7 @@ def write_report(run_dir: Path, config: RunConfig, loop: LoopResult) -> Path:
         "proposals": loop.proposals,
         "timings": loop.timings,
         "run": run_dir.name,
+        "verdict_summary": verdict_summary,
     }
     env = Environment(
         loader=PackageLoader("experiments", "templates"),
@@ -60,15 +61,19 @@ def _row(rank: int, h: Hypothesis) -> dict[str, object]:
         "object": h.object,
         "scores": {k: round(v, 3) for k, v in sorted(h.scores.items())},
         "verdicts": verdicts,
-        "verdict_summary": ", ".join(
-            f"{name} {'yes' if v.passed else 'no' if v.passed is False else '?'}"
-            for name, v in verdicts.items()
-        ),
+        "verdict_summary": verdict_summary(h),
         "outcome": outcome,
         "rationale": h.rationale,
         "pmids": h.cited_pmids or sorted({e.pmid for e in h.evidence}),
         "intermediates": ", ".join(e.name for e in h.provenance.intermediates),
     }
+
+
+def verdict_summary(h: Hypothesis) -> str:
+    """``well_typed yes, novel no, ...``: each check's answer in one line."""
+    return ", ".join(
+        f"{v.check} {'yes' if v.passed else 'no' if v.passed is False else '?'}" for v in h.verdicts
+    )
 
 
 def _discovery_curves(curves: dict[str, list[float]], budget: int, path: Path) -> Path:

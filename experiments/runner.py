@@ -79,6 +79,10 @@ def run(config: RunConfig, run_dir: Path | None = None, progress: bool = True) -
         ),
     )
     _write_hypotheses(run_dir / "hypotheses.jsonl", loop.hypotheses)
+    if loop.proposals is not None:
+        _write_hypotheses(run_dir / "proposals.jsonl", loop.proposals.accepted)
+    if loop.index is not None:  # the evidence's source, reloadable with ChunkIndex.load
+        loop.index.save(run_dir / "index")
     write_json(run_dir / "metrics.json", {k: round(v, 6) for k, v in sorted(loop.metrics.items())})
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     write_json(run_dir / "timings.json", {"steps_s": loop.timings, "peak_rss_mb": peak_mb})

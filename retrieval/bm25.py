@@ -50,9 +50,5 @@ class BM25Index:
             return []
         scores = np.asarray(self._model.get_scores(bm25_tokens(query)), dtype=np.float64)
         order = np.argsort(-scores, kind="stable")[:k]
-        return [
-            RetrievedChunk(
-                self.chunks[i].pmid, self.chunks[i].text, float(scores[i]), self.chunks[i].chunk_id
-            )
-            for i in order
-        ]
+        hits = [(self.chunks[i], float(scores[i])) for i in order]
+        return [RetrievedChunk(c.pmid, c.text, s, c.chunk_id, c.start, c.end) for c, s in hits]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from retrieval.jsonl import read_jsonl
 from retrieval.pubmed import read_medline, read_pubmed_xml
-from retrieval.pubtator import Document, read_pubtator
+from retrieval.pubtator import CorpusFormatError, Document, read_pubtator
 
 Reader = Callable[[str | os.PathLike[str]], Iterator[Document]]
 
@@ -51,7 +51,8 @@ def read_corpus(path: str | os.PathLike[str], format: str = "auto") -> Iterator[
         format: one of ``READERS`` or ``"auto"`` (by extension, then by the first line).
 
     Raises:
-        ValueError: an unknown ``format``, or ``"auto"`` could not tell.
+        CorpusFormatError: an unknown ``format``, or ``"auto"`` could not tell (a
+            ``ValueError``), or the file breaks its format.
         FileNotFoundError: no such file.
     """
     path = Path(path)
@@ -59,8 +60,10 @@ def read_corpus(path: str | os.PathLike[str], format: str = "auto") -> Iterator[
         raise FileNotFoundError(f"corpus file {path} does not exist")
     chosen = detect_format(path) if format == "auto" else format
     if chosen not in READERS:
-        raise ValueError(
-            f"unknown corpus `format` {format!r}; use one of {', '.join(READERS)} or 'auto'"
+        raise CorpusFormatError(
+            path,
+            None,
+            f"unknown corpus `format` {format!r}; use one of {', '.join(READERS)} or 'auto'",
         )
     return READERS[chosen](path)
 
@@ -75,7 +78,9 @@ def detect_format(path: Path) -> str:
     for pattern, name in _SNIFFERS:
         if pattern.match(first):
             return name
-    raise ValueError(
-        f"cannot tell the format of {path} from its extension or first line {first[:60]!r}; "
-        f"pass `format=` one of {', '.join(READERS)}"
+    raise CorpusFormatError(
+        path,
+        None,
+        f"cannot tell the format from the extension or the first line {first[:60]!r}; "
+        f"set the format (`corpus.format` in a run config) to one of {', '.join(READERS)}",
     )

@@ -10,6 +10,7 @@ are ordered by PMID, so a fusion never depends on dict or set order.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
@@ -120,7 +121,4 @@ def fuse_results(
         for hit in hits:
             representative.setdefault(hit.pmid, hit)
     fused = reciprocal_rank_fusion([[h.pmid for h in hits] for hits in per_input], k)
-    return [
-        RetrievedChunk(pmid, representative[pmid].text, score, representative[pmid].chunk_id)
-        for pmid, score in fused
-    ]
+    return [dataclasses.replace(representative[pmid], score=score) for pmid, score in fused]

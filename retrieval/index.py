@@ -41,6 +41,9 @@ class RetrievedChunk:
     text: str
     score: float
     chunk_id: str
+    start: int = 0
+    """Offset of the passage in its document's text (title + " " + abstract)."""
+    end: int = 0
 
 
 class ChunkIndex:
@@ -131,6 +134,8 @@ class ChunkIndex:
                     self.chunks[pos].text,
                     float(score),
                     self.chunks[pos].chunk_id,
+                    self.chunks[pos].start,
+                    self.chunks[pos].end,
                 )
                 for score, pos in zip(row_scores, row_positions, strict=True)
                 if pos >= 0

@@ -40,6 +40,17 @@ _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
 _TSV_COLUMNS = ("subject", "relation", "object", "label")
 
+# What each curated loader reads, relative to the data directory (the table first).
+PHARMACOTHERAPYDB_FILES = (
+    "bio/pharmacotherapydb/indications.shared.tsv",
+    "bio/disease_ontology/xrefs.tsv",
+    "bio/mesh/terms.tsv",
+)
+DISGENET_FILES = (
+    "bio/disgenet_curated/curated_gene_disease_associations.shared.tsv",
+    "bio/disease_ontology/xrefs.tsv",
+)
+
 
 class LabDataError(ValueError):
     """A fact file is malformed; ``path``, ``line`` and ``column`` say where."""
@@ -271,8 +282,8 @@ def load_pharmacotherapydb_facts(data_dir: Path | None = None) -> tuple[Facts, M
     Args:
         data_dir: the shared data folder (default: `retrieval.datadir.data_dir()`).
     """
-    table = "bio/pharmacotherapydb/indications.shared.tsv"
-    root = require([table, "bio/disease_ontology/xrefs.tsv", "bio/mesh/terms.tsv"], data_dir)
+    table = PHARMACOTHERAPYDB_FILES[0]
+    root = require(PHARMACOTHERAPYDB_FILES, data_dir)
     diseases, names = doid_to_mesh(root), mesh_names(root)
     facts: Facts = {}
     rows = kept = 0
@@ -311,8 +322,8 @@ def load_pharmacotherapydb_facts(data_dir: Path | None = None) -> tuple[Facts, M
 
 def load_disgenet_facts(data_dir: Path | None = None) -> tuple[Facts, MappingStats]:
     """DisGeNET curated gene-disease pairs as ``NCBIGene:<id> associated_with MESH:<id>``."""
-    table = "bio/disgenet_curated/curated_gene_disease_associations.shared.tsv"
-    root = require([table, "bio/disease_ontology/xrefs.tsv"], data_dir)
+    table = DISGENET_FILES[0]
+    root = require(DISGENET_FILES, data_dir)
     to_doid, to_mesh = umls_to_doid(root), doid_to_mesh(root)
     facts: Facts = {}
     rows = kept = 0

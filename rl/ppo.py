@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from sb3_contrib import MaskablePPO
 from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
+from stable_baselines3.common.callbacks import BaseCallback
+from tqdm.auto import tqdm
 
 from agent.types import Hypothesis
 from rl.env import EnvConfig, HypothesisSelectionEnv
@@ -32,6 +34,25 @@ PPO_DEFAULTS: dict[str, Any] = {
     "policy_kwargs": {"net_arch": [64, 64]},
 }
 _MODEL_FILE, _CONFIG_FILE = "model.zip", "env_config.json"
+
+
+class _ProgressCallback(BaseCallback):
+    """A plain tqdm bar over training steps (SB3's own bar needs `rich`, which is optional)."""
+
+    def __init__(self, total: int) -> None:
+        super().__init__()
+        self.total = total
+        self.bar: Any = None
+
+    def _on_training_start(self) -> None:
+        self.bar = tqdm(total=self.total, desc="train MaskablePPO", unit="step", leave=False)
+
+    def _on_step(self) -> bool:
+        self.bar.update(self.training_env.num_envs)
+        return True
+
+    def _on_training_end(self) -> None:
+        self.bar.close()
 
 
 class MaskablePPOPolicy:
@@ -92,7 +113,8 @@ class MaskablePPOPolicy:
         )
         logger.info("training MaskablePPO for %d steps on %d pools", timesteps, len(pools))
         start, cpu_start = time.perf_counter(), time.process_time()
-        model.learn(total_timesteps=timesteps, progress_bar=progress)
+        callback = _ProgressCallback(timesteps) if progress else None
+        model.learn(total_timesteps=timesteps, callback=callback)
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
         logger.info(
             "trained in %.1f s wall, %.1f s CPU (%.0f steps/s wall)",

@@ -37,11 +37,15 @@ class BatchedChatHuggingFace(ChatHuggingFace):
         prompts = [self._to_chat_prompt(self._convert_input(i).to_messages()) for i in inputs]
         if not prompts:
             return []
-        from agent.llm.local import torch_threads
+        from agent.llm.local import batches, torch_threads
 
+        size = max(1, getattr(self.llm, "batch_size", len(prompts)))
+        replies: list[AIMessage] = []
         with torch_threads(self.num_threads):
-            result = self.llm.generate(prompts, **kwargs)
-        return [AIMessage(content=gens[0].text.strip()) for gens in result.generations]
+            for chunk in batches(list(range(len(prompts))), size, "LLM chat"):
+                result = self.llm.generate([prompts[i] for i in chunk], **kwargs)
+                replies += [AIMessage(content=g[0].text.strip()) for g in result.generations]
+        return replies
 
 
 def local_chat_model(backend: LocalBackend) -> BatchedChatHuggingFace:

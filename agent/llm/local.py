@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import torch
+from tqdm.auto import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from agent.llm.cache import load_model
@@ -19,6 +20,16 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
 logger = logging.getLogger(__name__)
+
+
+def batches(items: list[int], size: int, desc: str) -> Iterator[list[int]]:
+    """Consecutive slices of ``items`` of at most ``size``, with a progress bar when there are
+    several (``TQDM_DISABLE=1`` hides it, as `scidisco run --quiet` does)."""
+    starts = range(0, len(items), size)
+    # `disable` only when it must be: an explicit value would override TQDM_DISABLE.
+    hide = {"disable": True} if len(starts) < 2 else {}
+    for begin in tqdm(starts, desc=desc, unit="batch", leave=False, **hide):
+        yield items[begin : begin + size]
 
 
 class LocalBackend:
@@ -72,8 +83,7 @@ class LocalBackend:
         replies: list[str] = [""] * len(texts)
         # Batching prompts of similar length wastes fewer padded positions.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for begin in range(0, len(order), self.config.batch_size):
-            chunk = order[begin : begin + self.config.batch_size]
+        for chunk in batches(order, self.config.batch_size, "LLM generate"):
             for index, reply in zip(
                 chunk, self._generate_batch([texts[i] for i in chunk], limit), strict=True
             ):
@@ -125,8 +135,7 @@ class LocalBackend:
         ]
         scores = [0.0] * len(pairs)
         order = sorted(range(len(pairs)), key=lambda i: -sum(len(p) for p in pairs[i]))
-        for begin in range(0, len(order), self.config.batch_size):
-            chunk = order[begin : begin + self.config.batch_size]
+        for chunk in batches(order, self.config.batch_size, "LLM score"):
             for index, score in zip(
                 chunk, self._score_batch([pairs[i] for i in chunk]), strict=True
             ):

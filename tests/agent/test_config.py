@@ -61,3 +61,14 @@ def test_cli_overrides_are_typed_and_nested() -> None:
     }
     with pytest.raises(UserError, match="KEY=VALUE"):
         parse_overrides(["rl.budget"])
+
+
+def test_every_corpus_format_has_a_reader() -> None:
+    # `corpus.format` goes to retrieval.corpus.read_corpus as it is.
+    from typing import get_args
+
+    from agent.config import CorpusConfig
+    from retrieval.corpus import READERS
+
+    formats = get_args(CorpusConfig.model_fields["format"].annotation)
+    assert set(formats) == {"auto", *READERS}

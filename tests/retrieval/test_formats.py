@@ -217,7 +217,8 @@ def test_read_corpus_detects_every_format(
 def test_read_corpus_rejects_unknown(tmp_path: Path) -> None:
     odd = tmp_path / "notes.data"
     odd.write_text("just some words\n")
-    with pytest.raises(ValueError, match=r"cannot tell the format of .*notes\.data"):
+    with pytest.raises(CorpusFormatError, match=r"notes\.data: cannot tell the format") as err:
         read_corpus(odd)
-    with pytest.raises(ValueError, match="unknown corpus `format` 'csv'"):
+    assert err.value.path == odd and "corpus.format" in str(err.value)
+    with pytest.raises(CorpusFormatError, match="unknown corpus `format` 'csv'"):
         read_corpus(odd, format="csv")
