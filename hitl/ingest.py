@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agent.types import Hypothesis
+from agent.types import Evidence, Hypothesis
 from hitl.db import utcnow
 from hitl.models import (
     AuditEntry,
@@ -96,6 +96,23 @@ def _content_hash(h: Hypothesis) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+def stored_mentions(evidence: Evidence) -> list[dict[str, Any]]:
+    """The passage's mentions as stored JSON; a span outside the text is dropped (warned)."""
+    kept = []
+    for m in evidence.mentions:
+        if m.start < m.end <= len(evidence.text):
+            kept.append(m.model_dump(mode="json"))
+        else:
+            logger.warning(
+                "PMID %s: mention %d-%d lies outside the %d-character passage; not stored",
+                evidence.pmid,
+                m.start,
+                m.end,
+                len(evidence.text),
+            )
+    return kept
+
+
 def _apply(row: HypothesisRow, h: Hypothesis, digest: str, run_id: str) -> None:
     fields = _machine_fields(h)
     if row.text is None or row.text == row.machine_text:
@@ -105,7 +122,14 @@ def _apply(row: HypothesisRow, h: Hypothesis, digest: str, run_id: str) -> None:
     row.content_hash = digest
     row.latest_run_id = run_id
     row.evidence = [
-        EvidenceRow(position=i, pmid=e.pmid, text=e.text, score=e.score, retriever=e.retriever)
+        EvidenceRow(
+            position=i,
+            pmid=e.pmid,
+            text=e.text,
+            score=e.score,
+            retriever=e.retriever,
+            mentions=stored_mentions(e),
+        )
         for i, e in enumerate(h.evidence)
     ]
     row.verdicts = [

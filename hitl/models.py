@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
 )
+from sqlalchemy import text as sql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from hitl.db import UTCDateTime, utcnow
@@ -191,6 +192,11 @@ class EvidenceRow(Base):
     text: Mapped[str] = mapped_column(Text)
     score: Mapped[float] = mapped_column(Float)
     retriever: Mapped[str] = mapped_column(String(32))
+    # [{start, end, entity_ids, type}], offsets into ``text`` (agent.types.EvidenceMention);
+    # [] for rows recorded before migration 0005 and for passages without annotations.
+    mentions: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, server_default=sql("'[]'")
+    )
 
 
 class VerdictRow(Base):

@@ -13,6 +13,7 @@ from agent.types import (
     Entity,
     EntityType,
     Evidence,
+    EvidenceMention,
     Hypothesis,
     Outcome,
     Provenance,
@@ -98,7 +99,13 @@ def to_hypothesis(row: HypothesisRow, outcome: OutcomeRow | None = None) -> Hypo
         scores=dict(row.scores),
         provenance=Provenance.model_validate(row.provenance),
         evidence=[
-            Evidence(pmid=e.pmid, text=e.text, score=e.score, retriever=e.retriever)
+            Evidence(
+                pmid=e.pmid,
+                text=e.text,
+                score=e.score,
+                retriever=e.retriever,
+                mentions=[EvidenceMention.model_validate(m) for m in e.mentions],
+            )
             for e in row.evidence
         ],
         verdicts=[

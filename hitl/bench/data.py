@@ -2,7 +2,8 @@
 
 Every chemical-disease and gene-disease pair that co-occurs in an abstract becomes a
 hypothesis (pairs the corpus states as CID are ``induces``, others ``associated_with``); its
-evidence is up to three real abstracts mentioning both; scores and verdicts are seeded.
+evidence is up to three real abstracts mentioning both, with their annotated mentions;
+scores and verdicts are seeded.
 """
 
 from __future__ import annotations
@@ -11,7 +12,16 @@ import random
 from collections import defaultdict
 from pathlib import Path
 
-from agent.types import Entity, EntityType, Evidence, Hypothesis, Provenance, Relation, Verdict
+from agent.types import (
+    Entity,
+    EntityType,
+    Evidence,
+    EvidenceMention,
+    Hypothesis,
+    Provenance,
+    Relation,
+    Verdict,
+)
 from retrieval.datadir import data_dir
 from retrieval.pubtator import Document, read_pubtator
 
@@ -82,7 +92,8 @@ def _hypothesis(
         scores={"final": round(rng.random(), 4), "cooccurrence": float(len(docs))},
         provenance=Provenance(generator="bench", run_id="bench"),
         evidence=[
-            Evidence(pmid=d.pmid, text=d.text, score=round(rng.random(), 3)) for d in docs[:3]
+            Evidence(pmid=d.pmid, text=d.text, score=round(rng.random(), 3), mentions=_mentions(d))
+            for d in docs[:3]
         ],
         verdicts=[
             Verdict(
@@ -99,3 +110,10 @@ def _hypothesis(
             Verdict(check="consistent", passed=consistent, reason="seeded for the benchmark"),
         ],
     )
+
+
+def _mentions(doc: Document) -> list[EvidenceMention]:
+    return [
+        EvidenceMention(start=m.start, end=m.end, entity_ids=list(m.ids), type=m.entity_type)
+        for m in doc.mentions
+    ]

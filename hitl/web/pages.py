@@ -135,11 +135,12 @@ def _detail(
     status: int = 200,
 ) -> Response:
     h = load_detail(db, hypothesis_id)
-    names = [h.subject["name"], h.object["name"]]
     context = {
         "user": user,
         "h": h,
-        "names": names,
+        "names": [h.subject["name"], h.object["name"]],
+        "focus_ids": [h.subject["id"], h.object["id"]],
+        "kinds": sorted({str(m.type) for e in h.evidence for m in e.mentions}),
         "error": error,
         "actions": list(Action),
         "can_review": user.role != Role.VIEWER.value,

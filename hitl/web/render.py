@@ -10,7 +10,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import Response
 
-from hitl.highlight import highlight, pubmed_url
+from hitl.highlight import highlight, highlight_mentions, pubmed_url
 from hitl.web.deps import csrf_token
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -23,6 +23,7 @@ _env = Environment(
     lstrip_blocks=True,
 )
 _env.filters["highlight"] = highlight
+_env.filters["highlight_mentions"] = highlight_mentions
 _env.globals["pubmed_url"] = pubmed_url
 templates = Jinja2Templates(env=_env)
 

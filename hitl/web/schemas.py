@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent.types import EntityType
 from hitl.actions import MAX_COMMENT, MAX_TEXT, Action
 from hitl.models import Role
 
@@ -79,12 +80,23 @@ class QueueOut(BaseModel):
     pages: int
 
 
+class MentionOut(BaseModel):
+    start: int = Field(description="Offset of the mention in the passage's `text`.")
+    end: int = Field(description="End offset (exclusive).")
+    entity_ids: list[str] = Field(description="Namespaced ids; empty when the corpus links none.")
+    type: EntityType
+
+
 class EvidenceOut(BaseModel):
     pmid: str
     text: str
     score: float
     retriever: str
     url: str | None
+    mentions: list[MentionOut] = Field(
+        description="Annotated entity mentions in `text`, sorted by offset; empty for passages "
+        "recorded without them."
+    )
 
 
 class VerdictOut(BaseModel):

@@ -18,6 +18,7 @@ from hitl.web.schemas import (
     AuditOut,
     EvidenceOut,
     HypothesisOut,
+    MentionOut,
     OutcomeOut,
     QueueItemOut,
     QueueOut,
@@ -87,6 +88,7 @@ def hypothesis_out(session: Session, row: HypothesisRow) -> HypothesisOut:
                 score=e.score,
                 retriever=e.retriever,
                 url=pubmed_url(e.pmid),
+                mentions=[MentionOut.model_validate(m) for m in e.mentions],
             )
             for e in row.evidence
         ],

@@ -7,7 +7,16 @@ from typing import NoReturn
 
 import pytest
 
-from agent.types import Entity, EntityType, Evidence, Hypothesis, Provenance, Relation, Verdict
+from agent.types import (
+    Entity,
+    EntityType,
+    Evidence,
+    EvidenceMention,
+    Hypothesis,
+    Provenance,
+    Relation,
+    Verdict,
+)
 from hitl import auth, db
 from hitl.models import User
 from retrieval.pubtator import Document
@@ -30,8 +39,17 @@ def missing_service(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
+def mentions_of(doc: Document) -> list[EvidenceMention]:
+    """The document's PubTator annotations as evidence mentions (offsets into ``doc.text``)."""
+    return [
+        EvidenceMention(start=m.start, end=m.end, entity_ids=list(m.ids), type=m.entity_type)
+        for m in doc.mentions
+    ]
+
+
 def hypotheses_from(documents: list[Document], run_id: str = "run-1") -> list[Hypothesis]:
-    """One ``induces`` hypothesis per BC5CDR CID relation, its abstract as evidence."""
+    """One ``induces`` hypothesis per BC5CDR CID relation, its abstract (with its real
+    annotations) as evidence."""
     out: list[Hypothesis] = []
     for doc in documents:
         names: dict[str, str] = {}
@@ -53,7 +71,9 @@ def hypotheses_from(documents: list[Document], run_id: str = "run-1") -> list[Hy
                     cited_pmids=[doc.pmid],
                     scores={"final": round(1.0 / (rank + 1), 4)},
                     provenance=Provenance(generator="bc5cdr", run_id=run_id),
-                    evidence=[Evidence(pmid=doc.pmid, text=doc.text, score=0.9)],
+                    evidence=[
+                        Evidence(pmid=doc.pmid, text=doc.text, score=0.9, mentions=mentions_of(doc))
+                    ],
                     verdicts=[
                         Verdict(
                             check="well_typed",

@@ -60,6 +60,17 @@ def test_queue_filters_and_pages(client: TestClient, loaded: str) -> None:
     assert r.status_code == 422  # unknown filters are refused, not ignored
 
 
+def test_detail_returns_the_evidence_mentions(client: TestClient, loaded: str, hyps) -> None:
+    r = client.get(f"/api/hypotheses/{hyps[4].id}", headers=_auth(loaded, "vera"))
+    (evidence,) = r.json()["evidence"]
+    assert r.status_code == 200 and len(evidence["mentions"]) == 26  # PMID 1378968's lines
+    assert evidence["mentions"][:2] == [
+        {"start": 54, "end": 61, "entity_ids": ["MESH:D008094"], "type": "chemical"},
+        {"start": 70, "end": 91, "entity_ids": ["MESH:D007676"], "type": "disease"},
+    ]
+    assert evidence["text"][941:943] == "Li" and evidence["mentions"][12]["start"] == 941
+
+
 def test_decide_conflict_forbidden_notfound(client: TestClient, loaded: str, hyps) -> None:
     hid = hyps[0].id
     alice, bob, vera = _auth(loaded, "alice"), _auth(loaded, "bob"), _auth(loaded, "vera")

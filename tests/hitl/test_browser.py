@@ -106,7 +106,18 @@ def test_review_flow_in_chromium(
         expect(page.locator("h1")).to_contain_text("3 match")
         page.click("text=lithium induces hypertension")
         expect(page.locator("#hypothesis-text")).to_have_text("lithium induces hypertension")
-        expect(page.locator("#evidence mark").first).to_have_text("lithium", ignore_case=True)
+        # PMID 1378968's 26 annotated mentions, the 14 of lithium (also "Li") and the 2 of
+        # hypertension emphasised; chemicals green (#d5f0dc), diseases orange (#fde1cc).
+        marks, focus = page.locator(".passage mark"), page.locator(".passage mark.focus")
+        expect(marks).to_have_count(26)
+        expect(focus).to_have_count(16)
+        expect(focus.nth(9)).to_have_text("Li")
+        expect(focus.nth(11)).to_have_text("hypertension")
+        expect(marks.first).to_have_css("background-color", "rgb(213, 240, 220)")
+        expect(marks.first).to_have_css("font-weight", "700")
+        expect(marks.nth(1)).to_have_text("chronic renal failure")
+        expect(marks.nth(1)).to_have_css("background-color", "rgb(253, 225, 204)")
+        expect(marks.nth(1)).to_have_css("font-weight", "400")
         expect(page.locator("#evidence a").first).to_have_attribute(
             "href", "https://pubmed.ncbi.nlm.nih.gov/1378968/"
         )

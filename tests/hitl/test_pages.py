@@ -103,6 +103,56 @@ def test_detail_escapes_untrusted_text_and_highlights_entities(
     assert 'pubmed.ncbi.nlm.nih.gov/1378968"' not in r.text  # the crafted PMID is not linked
 
 
+def _passages(html: str) -> list[str]:
+    return re.findall(r'<blockquote class="passage">\s*<p>(.*?)</p>', html, re.S)
+
+
+def test_detail_marks_the_corpus_mentions_and_emphasises_subject_and_object_by_id(
+    client: TestClient, hyps
+) -> None:
+    """PMID 1378968 (BC5CDR training set) as annotated: 26 mentions, lithium (MESH:D008094)
+    also written "Li", hypertension MESH:D006973; offsets from the corpus file."""
+    login(client, "alice")
+    r = client.get(f"/hypotheses/{hyps[4].id}")  # lithium induces hypertension
+    assert r.status_code == 200
+    (passage,) = _passages(r.text)
+    assert passage.count("<mark ") == 26
+    assert passage.startswith(
+        "Effects of uninephrectomy and high protein feeding on "
+        '<mark class="m-chemical focus" title="MESH:D008094">lithium</mark>-induced '
+        '<mark class="m-disease" title="MESH:D007676">chronic renal failure</mark> in rats.'
+    )
+    assert (  # offsets 941-943, 955-962, 975-986, 1000-1012
+        'fractional <mark class="m-chemical focus" title="MESH:D008094">Li</mark> excretion. '
+        '<mark class="m-chemical focus" title="MESH:D008094">Lithium</mark> also caused '
+        '<mark class="m-disease" title="MESH:D011507">proteinuria</mark> and systolic '
+        '<mark class="m-disease focus" title="MESH:D006973">hypertension</mark> in absence'
+    ) in passage
+    assert passage.count(" focus") == 14 + 2  # 14 lithium/Li mentions, 2 of hypertension
+    assert 'class="legend muted" id="legend"' in r.text and '<span class="m-chemical">' in r.text
+
+
+def test_detail_emphasises_mentions_whose_name_differs_from_the_object(
+    client: TestClient, hyps
+) -> None:
+    """PMID 2234245: the object "Ocular and auditory toxicity" is MESH:D014786 (and
+    D006311); "Visual toxicity" (457-472) and "a loss of visual acuity" (576-599) carry
+    D014786 too; "Auditory toxicity" (633-650) only D006311; "dyschromatopsy" is unlinked."""
+    login(client, "alice")
+    (passage,) = _passages(client.get(f"/hypotheses/{hyps[12].id}").text)
+    assert (
+        '<mark class="m-disease focus" title="MESH:D014786, MESH:D006311">'
+        "Ocular and auditory toxicity</mark>"
+    ) in passage
+    assert '<mark class="m-disease focus" title="MESH:D014786">Visual toxicity</mark>' in passage
+    assert (
+        '<mark class="m-disease focus" title="MESH:D014786">a loss of visual acuity</mark>'
+    ) in passage
+    assert '<mark class="m-disease" title="MESH:D006311">Auditory toxicity</mark>' in passage
+    assert '<mark class="m-disease" title="not linked">dyschromatopsy</mark>' in passage
+    assert '<mark class="m-chemical" title="not linked">aluminium</mark>' in passage
+
+
 def test_accept_on_page_then_conflict_shows_409(client: TestClient, hyps) -> None:
     hid = hyps[0].id
     login(client, "alice")

@@ -201,6 +201,23 @@ def test_migrations_down_and_up_keep_data(tmp_path: Path, db_url: str, hyps) -> 
     assert {"ix_hypotheses_score", "ix_hypotheses_status_score"} <= names
     with pytest.raises(DBAPIError), engine.begin() as conn:
         conn.execute(text("UPDATE hypotheses SET status = 'maybe'"))  # the CHECK is back
+    # Rows older than migration 0005 have no stored mentions: an empty list, not NULL.
+    assert [e.mentions for e in service.get_hypothesis(db_url, hyps[0].id).evidence] == [[]]
+
+
+def test_mentions_column_is_added_and_removed_by_migration_0005(db_url: str, hyps) -> None:
+    service.record_run(db_url, "run-1", hyps[:1])
+    engine = db.database(db_url).engine
+    engine.dispose()
+    db.downgrade(db_url, "0004")
+    assert "mentions" not in {c["name"] for c in inspect(engine).get_columns("evidence")}
+    db.migrate(db_url)
+    assert "mentions" in {c["name"] for c in inspect(engine).get_columns("evidence")}
+    service.record_run(db_url, "run-2", hyps[:1])  # the same content: nothing is rewritten
+    assert service.get_hypothesis(db_url, hyps[0].id).evidence[0].mentions == []
+    changed = hyps[0].model_copy(update={"scores": {"final": 0.5}})
+    service.record_run(db_url, "run-3", [changed])  # new content: mentions stored again
+    assert service.get_hypothesis(db_url, hyps[0].id) == changed
 
 
 def test_recorded_outcome_is_none_until_recorded(loaded: str, hyps) -> None:
