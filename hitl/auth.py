@@ -19,7 +19,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hitl.db import utcnow
-from hitl.errors import AlreadyExists, InvalidInput, NotFound, RateLimited, check_text
+from hitl.errors import (
+    AlreadyExists,
+    InvalidCredentials,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    check_text,
+)
 from hitl.models import ApiToken, LoginAttempt, Role, User
 
 TOKEN_PREFIX = "sdk_"
@@ -85,23 +92,46 @@ def _digest(token: str) -> str:
 
 def create_token(session: Session, username: str, name: str) -> str:
     """Create an API token for ``username`` and return it; only its digest is stored."""
-    user = user_by_name(session, username)
+    return issue_token(session, user_by_name(session, username), name)[0]
+
+
+def issue_token(session: Session, user: User, name: str) -> tuple[str, ApiToken]:
+    """A new token for ``user`` (shown once) and its stored row."""
     if not 1 <= len(check_text("name", name)) <= 100:
         raise InvalidInput(f"token name must be 1-100 characters, got {len(name)}")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, name=name, token_hash=_digest(token)))
+    row = ApiToken(user_id=user.id, name=name, token_hash=_digest(token))
+    session.add(row)
     session.flush()
-    return token
+    return token, row
 
 
-def user_for_token(session: Session, token: str) -> User | None:
-    """The active user owning an unrevoked ``token``, else None."""
-    if not token.startswith(TOKEN_PREFIX):
-        return None
-    row = session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
-    )
-    return row.user if row is not None and row.user.active else None
+def token_owner(session: Session, token: str) -> User:
+    """The active user owning ``token``.
+
+    Raises:
+        InvalidCredentials: the token is unknown or revoked, or its user is deactivated
+            (the message says which and what to do).
+    """
+    row = None
+    if token.startswith(TOKEN_PREFIX):
+        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    if row is None:
+        raise InvalidCredentials(
+            "invalid API token: this server issued no such token; "
+            "create one with `python -m hitl admin create-token`"
+        )
+    if row.revoked_at is not None:
+        raise InvalidCredentials(
+            f"API token {row.name!r} was revoked at {row.revoked_at:%Y-%m-%d %H:%M:%S} UTC; "
+            "ask an admin for a new one (`admin create-token`)"
+        )
+    if not row.user.active:
+        raise InvalidCredentials(
+            f"user {row.user.username!r} is deactivated; ask an admin to reactivate the "
+            "account (`admin activate-user`)"
+        )
+    return row.user
 
 
 def _recent_failures(session: Session, column: Any, value: str, window_s: int) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from hitl import actions, auth, queries
+from hitl import accounts, actions, queries
 from hitl.actions import BulkItem
 from hitl.errors import Forbidden
 from hitl.export import to_csv, to_json
@@ -129,7 +129,8 @@ def hypothesis_history(hypothesis_id: str, user: ApiUser, db: DB) -> list[AuditO
 def audit_log(
     user: ApiUser, db: DB, limit: int = Query(default=100, ge=1, le=1000)
 ) -> list[AuditOut]:
-    """The newest audit entries across all hypotheses."""
+    """The newest audit entries: reviews of every hypothesis and account changes (users,
+    tokens, roles; these have no `hypothesis_id`)."""
     with db.read() as session:
         return [audit_out(a) for a in queries.history(session, None, limit)]
 
@@ -165,5 +166,7 @@ def create_user(body: UserIn, user: ApiUser, db: DB) -> UserOut:
     if user.role != Role.ADMIN.value:
         raise Forbidden(f"only admins create users; {user.username!r} is a {user.role}")
     with db.write() as session:
-        new = auth.create_user(session, body.username, body.password, body.role)
+        new = accounts.create_user(
+            session, accounts.Actor.of(user), body.username, body.password, body.role
+        )
         return UserOut(id=new.id, username=new.username, role=Role(new.role))

@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from hitl.auth import user_for_token
+from hitl.auth import token_owner
 from hitl.db import Database
+from hitl.errors import InvalidCredentials
 from hitl.models import User
 from hitl.settings import Settings
 
@@ -34,10 +35,19 @@ def get_db(request: Request) -> Database:
 DB = Annotated[Database, Depends(get_db)]
 
 
+def _token_user(db: Database, token: str) -> User:
+    try:
+        with db.read() as session:
+            return token_owner(session, token)
+    except InvalidCredentials as exc:
+        raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
+
+
 def api_user(
     db: DB, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> User:
-    """The user owning the request's bearer token; 401 when missing or unknown."""
+    """The user owning the request's bearer token; 401 when missing, unknown or revoked, or
+    when its user is deactivated."""
     if credentials is None:
         raise HTTPException(
             401,
@@ -45,31 +55,24 @@ def api_user(
             "(create one with `python -m hitl admin create-token`)",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    with db.read() as session:
-        user = user_for_token(session, credentials.credentials)
-    if user is None:
-        raise HTTPException(
-            401, "invalid or revoked API token", headers={"WWW-Authenticate": "Bearer"}
-        )
-    return user
+    return _token_user(db, credentials.credentials)
 
 
 ApiUser = Annotated[User, Depends(api_user)]
+
+DEACTIVATED = "Your account has been deactivated; ask an admin to reactivate it."
 
 
 def page_user(request: Request, db: DB) -> User:
     """The signed-in user of a page request; redirects to the login page otherwise.
 
     A GET may instead carry an API token (scripts, the benchmark); a form POST always needs
-    the session and its CSRF token.
+    the session and its CSRF token. The user is read on every request, so a deactivation or
+    a role change applies at once to sessions already open.
     """
     auth = request.headers.get("authorization", "")
     if request.method == "GET" and auth.lower().startswith("bearer "):
-        with db.read() as session:
-            token_user = user_for_token(session, auth[7:].strip())
-        if token_user is None:
-            raise HTTPException(401, "invalid or revoked API token")
-        return token_user
+        return _token_user(db, auth[7:].strip())
     user_id = request.session.get("user_id")
     user = None
     if isinstance(user_id, int):
@@ -77,6 +80,8 @@ def page_user(request: Request, db: DB) -> User:
             user = session.get(User, user_id)
     if user is None or not user.active:
         request.session.pop("user_id", None)
+        if user is not None:
+            request.session["flash"] = DEACTIVATED
         raise LoginRequired(
             str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
         )

@@ -33,7 +33,13 @@ def test_token_required(client: TestClient) -> None:
     assert r.json()["detail"].startswith("missing API token")
     assert r.headers["www-authenticate"] == "Bearer"
     r = client.get("/api/hypotheses", headers={"Authorization": "Bearer sdk_forged"})
-    assert (r.status_code, r.json()) == (401, {"detail": "invalid or revoked API token"})
+    assert (r.status_code, r.json()) == (
+        401,
+        {
+            "detail": "invalid API token: this server issued no such token; "
+            "create one with `python -m hitl admin create-token`"
+        },
+    )
     assert client.get("/api/health").json() == {"status": "ok"}
 
 
