@@ -21,7 +21,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(paths[1].read_text())
     print("run folders:\n  " + "\n  ".join(str(d) for d in dirs))
     if args.mlflow:
-        _log_to_mlflow(config.name, dirs)
+        _log_to_mlflow(config.name, dirs, args.mlflow_uri, args.out)
     return 0
 
 
@@ -54,35 +54,22 @@ def cmd_table(args: argparse.Namespace) -> int:
     return 0
 
 
-def _log_to_mlflow(experiment: str, dirs: list[Path]) -> None:
+def _log_to_mlflow(experiment: str, dirs: list[Path], uri: str | None, out: str) -> None:
     """Log each seed as an MLflow run when MLflow is installed (it is optional)."""
-    try:
-        import mlflow
-    except ImportError:
+    import importlib.util
+    import os
+
+    if importlib.util.find_spec("mlflow") is None:
         logger.warning("--mlflow given but MLflow is not installed; `pip install mlflow-skinny`")
         return
-    import json
+    from experiments.tracking import log_run_dirs
 
-    import yaml
-
-    mlflow.set_experiment(experiment)
-    for run_dir in dirs:
-        with mlflow.start_run(run_name=run_dir.name):
-            config = yaml.safe_load((run_dir / "config.yaml").read_text())
-            mlflow.log_params(_flatten(config))
-            mlflow.log_metrics(json.loads((run_dir / "metrics.json").read_text()))
-            mlflow.log_artifacts(str(run_dir))
-
-
-def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in tree.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, name + "."))
-        else:
-            flat[name] = value
-    return flat
+    # MLflow 3 refuses its old file store unless told otherwise: default to SQLite beside the
+    # run folders; MLFLOW_TRACKING_URI, when set, wins over that default.
+    database = Path(out).resolve() / "mlflow.db"
+    uri = uri or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{database}"
+    ids = log_run_dirs(experiment, dirs, uri)
+    print(f"logged {len(ids)} MLflow run(s) to {uri}")
 
 
 def register(subparsers: Any) -> None:
@@ -99,6 +86,10 @@ def register(subparsers: Any) -> None:
     run.add_argument("--workers", type=int, default=2, help="Ray CPUs (default 2)")
     run.add_argument("--out", default="runs/experiments", help="default: runs/experiments")
     run.add_argument("--mlflow", action="store_true", help="also log to MLflow if installed")
+    run.add_argument(
+        "--mlflow-uri",
+        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///OUT/mlflow.db)",
+    )
     run.set_defaults(func=cmd_run)
 
     rep = sub.add_parser("reproduce", help="rerun a run folder and report differing metrics")

@@ -1,8 +1,15 @@
 """Run one experiment config for several seeds, locally or on a Ray cluster.
 
 Each seed gets its own folder ``<out>/<name>/seed-<seed>/`` holding ``config.yaml`` (the
-experiment config as resolved), ``manifest.json``, ``metrics.json`` (deterministic),
-``series.json``, ``timings.json`` (wall time and peak memory, never compared) and ``run.log``.
+experiment config with the task's params resolved: every default filled, see
+`experiments.tasks.resolve_params`), ``manifest.json``, ``metrics.json`` (deterministic),
+``series.json``, ``timings.json`` (wall time and this seed's peak memory, never compared; see
+`experiments.resources`) and ``run.log`` (the seed's log records from INFO up, on either
+backend).
+
+The manifest's input checksums cover every data file the task read: files the task read
+without listing them in ``TaskOutput.inputs`` are found through `experiments.inputs`, added
+as ``unlisted:<path>`` and warned about (a task bug to fix, not a state to rely on).
 """
 
 from __future__ import annotations
@@ -10,15 +17,18 @@ from __future__ import annotations
 import json
 import logging
 import os
-import resource
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from experiments.inputs import record_reads, unlisted
 from experiments.manifest import build_manifest, write_json
-from experiments.tasks import ExperimentConfig, resolve_task
+from experiments.resources import ResourceMeter
+from experiments.tasks import ExperimentConfig, TaskOutput, resolve_params, resolve_task
+from retrieval.datadir import DataDirError, data_dir
 
 logger = logging.getLogger(__name__)
 
@@ -48,27 +58,36 @@ def pin_threads(threads: int) -> None:
 
 
 def run_seed(config: ExperimentConfig, seed: int, run_dir: Path) -> Path:
-    """Run one seed into ``run_dir`` and return it."""
+    """Run one seed into ``run_dir`` and return it.
+
+    Raises:
+        ExperimentError: the task's params do not validate.
+    """
     pin_threads(config.threads)
+    meter = ResourceMeter()
+    task = resolve_task(config.task)
+    try:
+        params = resolve_params(config.task, config.params)
+    except ValueError as exc:
+        raise ExperimentError(f"`params` of task `{config.task}`: {exc}") from exc
+    resolved = config.model_copy(update={"params": params})
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.yaml").write_text(
-        yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
+        yaml.safe_dump(resolved.model_dump(mode="json"), sort_keys=False)
     )
-    handler = logging.FileHandler(run_dir / "run.log")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.getLogger().addHandler(handler)
-    try:
-        start = time.perf_counter()
-        output = resolve_task(config.task)(config.params, seed, run_dir)
-        elapsed = time.perf_counter() - start
-    finally:
-        logging.getLogger().removeHandler(handler)
-        handler.close()
+    root = _data_root()
+    with _run_log(run_dir / "run.log"):
+        with record_reads(root or run_dir) as reads:
+            logger.info("%s seed %d: params %s", config.name, seed, params)
+            output = task(params, seed, run_dir)
+        usage = meter.usage()
+        inputs = _with_unlisted(output, reads, root, config.task)
+        logger.info("%s seed %d finished: %s", config.name, seed, usage.note())
 
     write_json(
         run_dir / "manifest.json",
         build_manifest(
-            output.inputs,
+            inputs,
             seeds=[seed],
             threads=config.threads,
             extra={"experiment": config.name, "task": config.task},
@@ -76,14 +95,55 @@ def run_seed(config: ExperimentConfig, seed: int, run_dir: Path) -> Path:
     )
     write_json(run_dir / "metrics.json", _rounded(output.metrics))
     write_json(run_dir / "series.json", output.series)
-    write_json(
-        run_dir / "timings.json",
-        {
-            "wall_s": round(elapsed, 3),
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        },
-    )
+    write_json(run_dir / "timings.json", usage.as_dict())
     return run_dir
+
+
+def _data_root() -> Path | None:
+    try:
+        return data_dir()
+    except DataDirError:
+        return None  # a task that reads no shared data (or only absolute paths) still runs
+
+
+@contextmanager
+def _run_log(path: Path) -> Iterator[None]:
+    """Send the seed's log records (INFO and up) to ``path``.
+
+    The root logger is lowered to INFO while the seed runs: only the CLI process configures
+    logging (``logging.basicConfig``), so a Ray worker's root logger stays at WARNING and the
+    file would otherwise get warnings only.
+    """
+    root = logging.getLogger()
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    level = root.level
+    root.setLevel(min(level, logging.INFO) if level != logging.NOTSET else logging.INFO)
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        handler.close()
+
+
+def _with_unlisted(
+    output: TaskOutput, reads: set[str], root: Path | None, task: str
+) -> dict[str, Path]:
+    inputs = dict(output.inputs)
+    missing = unlisted(reads, inputs) if root is not None else []
+    if missing:
+        logger.warning(
+            "task `%s` read data files it does not list in TaskOutput.inputs (added to the "
+            "manifest as unlisted:*): %s",
+            task,
+            ", ".join(str(p) for p in missing),
+        )
+    for path in missing:
+        name = path.relative_to(root) if root and path.is_relative_to(root) else path
+        inputs[f"unlisted:{name}"] = path
+    return inputs
 
 
 def run_experiment(

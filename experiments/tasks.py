@@ -12,6 +12,10 @@ byte for byte by `experiments.reproduce`.
 
 ``baseline:<level>`` runs ``baselines/<level>/task.run`` on the level's packaged config with
 ``params`` merged into it and the experiment seed written into it (see `baseline_config`).
+
+`resolve_params` fills in every default of a task's params (the benchmarks' ``E1Params``
+... ``E5Params``, the discovery task's ``RunConfig``); the runner writes the result into the
+run folder's ``config.yaml`` and runs the task on it, so the file says exactly what ran.
 """
 
 from __future__ import annotations
@@ -53,6 +57,17 @@ def _discovery(params: dict[str, Any], seed: int, run_dir: Path) -> TaskOutput:
     config = validate_config({**params, "seed": seed}, source="params")
     result = run(config, run_dir=run_dir / "discovery", progress=False)
     return TaskOutput(metrics=result.metrics, inputs=result.loop.inputs, series=result.loop.curves)
+
+
+# Benchmark task name -> (module in experiments.benchmarks, its pydantic params class).
+BENCHMARKS: dict[str, tuple[str, str]] = {
+    "e1_ranking": ("e1_ranking", "E1Params"),
+    "e1_timesliced": ("e1_timesliced", "TimeSlicedParams"),
+    "e2_finetune": ("e2_finetune", "E2Params"),
+    "e3_symbolic": ("e3_symbolic", "E3Params"),
+    "e4_selection": ("e4_selection", "E4Params"),
+    "e5_retrieval": ("e5_retrieval", "E5Params"),
+}
 
 
 def _benchmark(module: str) -> TaskFn:
@@ -169,12 +184,41 @@ def _seed_key(config: dict[str, Any], source: Path) -> tuple[str, ...]:
 
 TASKS: dict[str, TaskFn] = {
     "discovery": _discovery,
-    "e1_ranking": _benchmark("e1_ranking"),
-    "e2_finetune": _benchmark("e2_finetune"),
-    "e3_symbolic": _benchmark("e3_symbolic"),
-    "e4_selection": _benchmark("e4_selection"),
-    "e5_retrieval": _benchmark("e5_retrieval"),
+    **{name: _benchmark(module) for name, (module, _) in BENCHMARKS.items()},
 }
+
+
+def resolve_params(task: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` validated by the task's own model with every default filled, as plain data.
+
+    Benchmarks: their params class dumped as JSON types; fields listed in its
+    ``RESOLVED_EXCLUDE`` (the ones the benchmark sets itself, see E2) are left out so the
+    result validates again. ``discovery``: the resolved ``RunConfig`` without ``seed`` (the
+    runner passes each seed). ``baseline:<level>``: unchanged, the level writes its own
+    resolved config (``artifacts/config.resolved.yaml``); so is any other task without a
+    params model.
+
+    Raises:
+        ValueError: the params do not validate (pydantic's message names the field).
+    """
+    if task.startswith("baseline:"):
+        return dict(params)
+    if task == "discovery":
+        from agent.config import validate_config
+
+        resolved = validate_config({**params, "seed": 0}, source="params").model_dump(mode="json")
+        resolved.pop("seed")
+        return resolved
+    if task not in BENCHMARKS:
+        resolve_task(task)  # raises for an unknown task, naming the known ones
+        return dict(params)  # a task without a params model of its own
+    module, class_name = BENCHMARKS[task]
+    model = getattr(importlib.import_module(f"experiments.benchmarks.{module}"), class_name)
+    validated = model.model_validate(params)
+    dumped: dict[str, Any] = validated.model_dump(
+        mode="json", exclude=getattr(model, "RESOLVED_EXCLUDE", None)
+    )
+    return dumped
 
 
 def resolve_task(name: str) -> TaskFn:

@@ -32,11 +32,10 @@ import logging
 import resource
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sklearn.metrics import roc_auc_score
 from tqdm.auto import tqdm
 
 from agent.finetune import FinetuneConfig, finetune
@@ -46,6 +45,7 @@ from agent.plausibility import score_plausibility
 from agent.types import Evidence, Hypothesis, Relation
 from experiments.benchmarks.e2_pairs import HeldOutPairs, Pair, sample_pairs
 from experiments.benchmarks.e2_report import render_table
+from experiments.benchmarks.stats import auroc, bootstrap_aurocs
 from experiments.tasks import TaskOutput
 from retrieval.chunking import chunk_documents
 from retrieval.cooccurrence import CooccurrenceGraph
@@ -72,6 +72,8 @@ class E2Params(BaseModel):
     """Parameters of E2; the defaults are the full benchmark (see configs/e2_finetune.yaml)."""
 
     model_config = ConfigDict(extra="forbid")
+    # Left out of the resolved config.yaml (experiments.tasks.resolve_params): E2 sets these.
+    RESOLVED_EXCLUDE: ClassVar[dict[str, set[str]]] = {"finetune": set(_SET_BY_E2)}
 
     train: str = Field(
         "bio/bc5cdr/CDR_TrainingSet.PubTator.txt", description="Fine-tuning corpus (PubTator)."
@@ -212,30 +214,6 @@ def _score(
     for begin in tqdm(range(0, len(hypotheses), cfg.score_batch), desc=f"E2 score {label}"):
         score_plausibility(hypotheses[begin : begin + cfg.score_batch], llm, cfg.evidence_tokens)
     return {key: np.array([h.scores[key] for h in hypotheses]) for key in PARTS.values()}
-
-
-def auroc(positive: np.ndarray, negative: np.ndarray) -> float:
-    """P(score of a random positive > score of a random negative), ties counting one half."""
-    labels = np.r_[np.ones(len(positive)), np.zeros(len(negative))]
-    return float(roc_auc_score(labels, np.r_[positive, negative]))
-
-
-def bootstrap_aurocs(
-    sets: dict[str, tuple[np.ndarray, np.ndarray]], n: int, seed: int
-) -> dict[str, np.ndarray]:
-    """AUROC of each (positives, negatives) entry on ``n`` shared stratified resamples.
-
-    All entries must have the same sizes: the same resampled indices are used for each,
-    so differences between entries (tuned minus base) are paired.
-    """
-    rng = np.random.default_rng(seed)
-    n_pos, n_neg = (len(a) for a in next(iter(sets.values())))
-    out: dict[str, list[float]] = {name: [] for name in sets}
-    for _ in range(n):
-        pos, neg = rng.integers(0, n_pos, n_pos), rng.integers(0, n_neg, n_neg)
-        for name, (p, q) in sets.items():
-            out[name].append(auroc(p[pos], q[neg]))
-    return {name: np.array(values) for name, values in out.items()}
 
 
 def evaluate(
