@@ -1,7 +1,9 @@
 """The JSON API: every review action, authenticated by bearer token.
 
-Status codes: 401 missing/invalid token, 403 role may not do this, 404 unknown
-hypothesis, 409 changed since you read it (body has ``current_version``), 422 invalid input.
+Status codes: 401 missing, unknown or revoked token or a deactivated user, 403 role may not
+do this, 404 unknown hypothesis, 409 changed since you read it (body has
+``current_version``), 422 invalid input. Every error body is :class:`ErrorOut`; each route
+documents exactly the codes it can return (see :func:`_errors`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from hitl.web.schemas import (
     AuditOut,
     BulkDecisionIn,
     BulkOut,
-    ConflictOut,
     DecisionIn,
     EditIn,
     ErrorOut,
@@ -34,15 +35,25 @@ from hitl.web.schemas import (
 )
 from hitl.web.views import ExportQuery, QueueQuery, audit_out, load_detail, queue_out, stream_export
 
-_AUTH: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut, "description": "Missing or invalid API token."}
+_WHY = {
+    401: "Missing, unknown or revoked API token, or its user is deactivated.",
+    403: "Your role may not change hypotheses.",
+    404: "No hypothesis with this id.",
+    409: "Changed by someone else since you read it; `current_version` is its version now.",
+    422: "Invalid input: `detail` says what and what to do (`errors` lists the fields of a "
+    "malformed request).",
 }
-_WRITE: dict[int | str, dict[str, Any]] = {
-    **_AUTH,
-    403: {"model": ErrorOut, "description": "Your role may not change hypotheses."},
-    404: {"model": ErrorOut, "description": "No hypothesis with this id."},
-    409: {"model": ConflictOut, "description": "Changed by someone else since you read it."},
-}
+
+
+def _errors(*codes: int, **why: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error ``codes``, each with the :class:`ErrorOut` body; a
+    keyword such as ``c409="..."`` replaces that code's description."""
+    return {
+        code: {"model": ErrorOut, "description": why.get(f"c{code}", _WHY[code])} for code in codes
+    }
+
+
+_WRITE = _errors(401, 403, 404, 409, 422)
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -53,13 +64,13 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/me", responses=_AUTH)
+@router.get("/me", responses=_errors(401))
 def me(user: ApiUser) -> UserOut:
     """The user owning the token."""
     return UserOut(id=user.id, username=user.username, role=Role(user.role))
 
 
-@router.get("/hypotheses", responses=_AUTH)
+@router.get("/hypotheses", responses=_errors(401, 422))
 def list_hypotheses(user: ApiUser, db: DB, params: QueueQuery) -> QueueOut:
     """The review queue, filtered, sorted and paginated."""
     with db.read() as session:
@@ -69,7 +80,7 @@ def list_hypotheses(user: ApiUser, db: DB, params: QueueQuery) -> QueueOut:
     return queue_out(page)
 
 
-@router.get("/hypotheses/{hypothesis_id}", responses={**_AUTH, 404: {"model": ErrorOut}})
+@router.get("/hypotheses/{hypothesis_id}", responses=_errors(401, 404))
 def get_hypothesis(hypothesis_id: str, user: ApiUser, db: DB) -> HypothesisOut:
     """One hypothesis with evidence, verdicts and proofs, scores, outcomes and history."""
     return load_detail(db, hypothesis_id)
@@ -108,7 +119,18 @@ def record_outcome(hypothesis_id: str, body: OutcomeIn, user: ApiUser, db: DB) -
     return load_detail(db, hypothesis_id)
 
 
-@router.post("/hypotheses/bulk-decision", responses=_WRITE)
+@router.post(
+    "/hypotheses/bulk-decision",
+    responses=_errors(
+        401,
+        403,
+        404,
+        409,
+        422,
+        c404="Some ids name no hypothesis (all are listed); nothing was applied.",
+        c409="Some hypotheses changed since you listed them (all are listed); nothing was applied.",
+    ),
+)
 def bulk_decide(body: BulkDecisionIn, user: ApiUser, db: DB) -> BulkOut:
     """One decision for many hypotheses; all or none (409 names the changed ones)."""
     items = [BulkItem(i.id, i.version) for i in body.items]
@@ -117,7 +139,7 @@ def bulk_decide(body: BulkDecisionIn, user: ApiUser, db: DB) -> BulkOut:
     return BulkOut(updated=len(rows), ids=sorted(r.id for r in rows))
 
 
-@router.get("/hypotheses/{hypothesis_id}/history", responses={**_AUTH, 404: {"model": ErrorOut}})
+@router.get("/hypotheses/{hypothesis_id}/history", responses=_errors(401, 404))
 def hypothesis_history(hypothesis_id: str, user: ApiUser, db: DB) -> list[AuditOut]:
     """The hypothesis's audit entries, newest first."""
     with db.read() as session:
@@ -125,7 +147,7 @@ def hypothesis_history(hypothesis_id: str, user: ApiUser, db: DB) -> list[AuditO
         return [audit_out(a) for a in queries.history(session, hypothesis_id)]
 
 
-@router.get("/audit", responses=_AUTH)
+@router.get("/audit", responses=_errors(401, 422))
 def audit_log(
     user: ApiUser, db: DB, limit: int = Query(default=100, ge=1, le=1000)
 ) -> list[AuditOut]:
@@ -137,7 +159,10 @@ def audit_log(
 
 @router.get(
     "/export",
-    responses={**_AUTH, 200: {"content": {"text/csv": {}, "application/json": {}}}},
+    responses={
+        **_errors(401, 422),
+        200: {"content": {"text/csv": {}, "application/json": {}}},
+    },
     response_class=StreamingResponse,
 )
 def export(user: ApiUser, db: DB, params: ExportQuery) -> StreamingResponse:
@@ -159,7 +184,14 @@ def export_response(db: DB, params: ExportQuery) -> StreamingResponse:
 @router.post(
     "/users",
     status_code=201,
-    responses={**_AUTH, 403: {"model": ErrorOut}, 409: {"model": ErrorOut}},
+    responses=_errors(
+        401,
+        403,
+        409,
+        422,
+        c403="Only admins create users.",
+        c409="A user with this name exists already.",
+    ),
 )
 def create_user(body: UserIn, user: ApiUser, db: DB) -> UserOut:
     """Create a user (admins only)."""

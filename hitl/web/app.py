@@ -7,8 +7,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -20,6 +20,7 @@ from hitl.settings import Settings
 from hitl.web import api, pages
 from hitl.web.deps import LoginRequired
 from hitl.web.render import STATIC_DIR, render
+from hitl.web.schemas import ErrorOut, FieldProblem
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _error_handlers(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     logger.info("review app ready (env=%s)", settings.env.value)
     return app
 
@@ -82,16 +84,36 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def _error(status: int, error: ErrorOut, headers: dict[str, str] | None = None) -> JSONResponse:
+    # Only the keys that were set: `current_version` on 409, `errors` on malformed requests.
+    return JSONResponse(error.model_dump(mode="json", exclude_unset=True), status, headers=headers)
+
+
+def _problems(exc: RequestValidationError) -> list[FieldProblem]:
+    # loc, msg and type only: pydantic's `input` would echo the request back (a password).
+    return [FieldProblem(loc=list(e["loc"]), msg=e["msg"], type=e["type"]) for e in exc.errors()]
+
+
+def _summary(problem: FieldProblem) -> str:
+    """One problem in words: the field in backticks, pydantic's message without its prefix."""
+    if problem.type == "json_invalid":
+        return f"the request body is not valid JSON (error at character {problem.loc[-1]})"
+    where = ".".join(str(part) for part in problem.loc[1:])
+    message = problem.msg.removeprefix("Value error, ")
+    return f"`{where}`: {message}" if where else message
+
+
 def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, exc: ServiceError) -> Response:
         headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, RateLimited) else {}
         if not _is_api(request):
             return render(request, "error.html", {"message": str(exc)}, exc.status_code)
-        body: dict[str, Any] = {"detail": str(exc)}
-        if isinstance(exc, Conflict):
-            body["current_version"] = exc.current_version
-        return JSONResponse(body, exc.status_code, headers=headers)
+        if isinstance(exc, Conflict) and exc.current_version is not None:
+            error = ErrorOut(detail=str(exc), current_version=exc.current_version)
+        else:
+            error = ErrorOut(detail=str(exc))
+        return _error(exc.status_code, error, headers)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
@@ -100,22 +122,48 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _is_api(request):
-            return JSONResponse(
-                {"detail": exc.detail}, exc.status_code, headers=getattr(exc, "headers", None)
-            )
+            headers = getattr(exc, "headers", None)
+            return _error(exc.status_code, ErrorOut(detail=str(exc.detail)), headers)
         return render(request, "error.html", {"message": str(exc.detail)}, exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: {e['msg']}"
-            for e in exc.errors()
-        )
+        problems = _problems(exc)
+        summary = "; ".join(_summary(p) for p in problems)
         if _is_api(request):
-            return JSONResponse(
-                {"detail": jsonable_encoder(exc.errors()), "message": problems}, 422
-            )
-        return render(request, "error.html", {"message": f"invalid input: {problems}"}, 422)
+            return _error(422, ErrorOut(detail=f"invalid input: {summary}", errors=problems))
+        return render(request, "error.html", {"message": f"invalid input: {summary}"}, 422)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The schema without FastAPI's automatic 422 (a list-form body this app never sends).
+
+    Routes that can answer 422 declare it with :class:`ErrorOut`; FastAPI adds its own only
+    to routes with parameters that declare none, and those (a free-form path id) cannot.
+    """
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        default = "#/components/schemas/HTTPValidationError"
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                invalid = operation.get("responses", {}).get("422", {})
+                if (
+                    invalid.get("content", {})
+                    .get("application/json", {})
+                    .get("schema", {})
+                    .get("$ref")
+                    == default
+                ):
+                    del operation["responses"]["422"]
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+        app.openapi_schema = schema
+    return app.openapi_schema
 
 
 def app_from_env() -> FastAPI:

@@ -156,10 +156,22 @@ class BulkOut(BaseModel):
     ids: list[str]
 
 
+class FieldProblem(BaseModel):
+    loc: list[str | int] = Field(description="Where: `body`, `query` or `path`, then the field.")
+    msg: str = Field(description="What is wrong with it.")
+    type: str = Field(description="Pydantic's error type, e.g. `missing`, `enum`.")
+
+
 class ErrorOut(BaseModel):
-    detail: str
+    """The body of every error response of the API (401, 403, 404, 409, 422)."""
 
-
-class ConflictOut(BaseModel):
-    detail: str
-    current_version: int | None
+    detail: str = Field(description="What was wrong and what to do; fit to show the user.")
+    current_version: int | None = Field(
+        default=None,
+        description="409 on one hypothesis only: its version now (reload it and try again).",
+    )
+    errors: list[FieldProblem] | None = Field(
+        default=None,
+        description="422 for a malformed request only (a missing field, a wrong type or "
+        "value): one entry per problem. 422 from the service's own checks has only `detail`.",
+    )
