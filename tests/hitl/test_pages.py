@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from agent.types import Evidence
-from hitl import service
+from hitl import db, service
+from hitl.actions import Action, decide
+from hitl.models import HypothesisRow, User
 from hitl.settings import DEV_SECRET, Settings, SettingsError
 from hitl.web.app import create_app
 from tests.hitl.hitl_helpers import PASSWORD
@@ -174,6 +177,67 @@ def test_accept_on_page_then_conflict_shows_409(client: TestClient, hyps) -> Non
     assert "you saw version 1, it is now version 2" in r.text and 'id="error"' in r.text
     r = client.post(f"/hypotheses/{hid}/decision", data={**form, "csrf_token": "forged"})
     assert r.status_code == 403
+
+
+def _conflict_message(hid: str) -> re.Pattern[str]:
+    return re.compile(
+        rf'<p class="error" role="alert" id="error">hypothesis {hid} was changed by alice '
+        r"\(accept\) at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC after you opened it \(you saw "
+        r"version 1, it is now version 2\); reload it, check the change and try again</p>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("form", "fields"),
+    [
+        ("edit", {"text": "Methyldopa lowers pressure"}),
+        ("outcome", {"result": "confirmed", "lab": "bench 3", "cost": "1", "detail": ""}),
+    ],
+)
+def test_stale_edit_and_outcome_forms_show_the_409_message(
+    client: TestClient, loaded: str, hyps, form: str, fields: dict[str, str]
+) -> None:
+    hid = hyps[0].id
+    login(client, "bob")
+    token = _csrf(client.get(f"/hypotheses/{hid}").text)  # bob opens version 1
+    other = TestClient(client.app)  # alice, in her own browser, accepts it first
+    login(other, "alice")
+    decision = {"csrf_token": _csrf(other.get(f"/hypotheses/{hid}").text), "version": "1"}
+    r = other.post(f"/hypotheses/{hid}/decision", data={**decision, "action": "accept"})
+    assert r.status_code == 200
+    r = client.post(
+        f"/hypotheses/{hid}/{form}", data={"csrf_token": token, "version": "1", **fields}
+    )
+    assert r.status_code == 409 and _conflict_message(hid).search(r.text), r.text
+    assert service.recorded_outcome(loaded, hid) is None
+    with db.database(loaded).read() as s:
+        row = s.get(HypothesisRow, hid)
+        assert row is not None and (row.text, row.version) == (hyps[0].text(), 2)
+
+
+def test_stale_bulk_form_shows_the_409_message_and_applies_nothing(
+    client: TestClient, loaded: str, hyps
+) -> None:
+    login(client, "bob")
+    token = _csrf(client.get("/hypotheses").text)
+    with db.database(loaded).write() as s:
+        alice = s.scalars(select(User).where(User.username == "alice")).one()
+        decide(s, alice, hyps[6].id, Action.ACCEPT, None, 1)
+    items = [f"{h.id}:1" for h in hyps[5:8]]
+    r = client.post(
+        "/hypotheses/bulk?entity=lithium",
+        data={"csrf_token": token, "action": "reject", "item": items},
+    )
+    assert r.status_code == 409
+    assert (
+        '<p class="error" role="alert" id="error">1 of the selected hypotheses changed since '
+        f"you listed them ({hyps[6].id}); nothing was applied; reload the queue and try again</p>"
+    ) in r.text
+    assert "3 match" in r.text  # the queue is shown again with its filter
+    with db.database(loaded).read() as s:
+        rows = [s.get(HypothesisRow, h.id) for h in hyps[5:8]]
+        states = [(row.status, row.version) for row in rows if row is not None]
+    assert states == [("pending", 1), ("accepted", 2), ("pending", 1)]
 
 
 def test_outcome_edit_bulk_and_export_on_pages(client: TestClient, loaded: str, hyps) -> None:
