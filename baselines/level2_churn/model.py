@@ -25,6 +25,9 @@ from baselines.level2_churn.features import (
 
 logger = logging.getLogger(__name__)
 
+# Columns of the model comparison table (cv_comparison.csv).
+CV_COLUMNS = ["roc_auc_mean", "roc_auc_std", "pr_auc_mean", "pr_auc_std", "seconds"]
+
 
 def make_classifier(cfg: Level2Config, kind: ModelKind, strategy: Strategy) -> ClassifierMixin:
     """The configured classifier; ``class_weight`` strategy weights classes inversely to size."""
@@ -62,6 +65,45 @@ def build_pipeline(cfg: Level2Config, kind: ModelKind, strategy: Strategy) -> Im
     )
 
 
+def cv_folds(cfg: Level2Config) -> StratifiedKFold:
+    """The stratified, shuffled folds every comparison on the train split uses."""
+    return StratifiedKFold(cfg.split.cv_folds, shuffle=True, random_state=cfg.seed)
+
+
+def cross_validate_pipeline(
+    cfg: Level2Config, kind: ModelKind, strategy: Strategy, X: pd.DataFrame, y: pd.Series
+) -> dict[str, float]:
+    """Cross-validate one pipeline on ``X``/``y`` (the train split) with :func:`cv_folds`.
+
+    Returns:
+        ROC AUC and PR AUC (average precision) mean and std over folds; ``fit_seconds`` (mean
+        wall seconds to fit one fold), ``seconds`` (wall) and ``cpu_seconds`` (this process) for
+        the whole cross-validation; ``kept_features`` (features reaching the classifier, mean
+        over folds).
+    """
+    start, cpu_start = time.perf_counter(), time.process_time()
+    scores = cross_validate(
+        build_pipeline(cfg, kind, strategy),
+        X,
+        y,
+        cv=cv_folds(cfg),
+        scoring={"roc_auc": "roc_auc", "pr_auc": "average_precision"},
+        return_estimator=True,
+    )
+    return {
+        "roc_auc_mean": float(scores["test_roc_auc"].mean()),
+        "roc_auc_std": float(scores["test_roc_auc"].std()),
+        "pr_auc_mean": float(scores["test_pr_auc"].mean()),
+        "pr_auc_std": float(scores["test_pr_auc"].std()),
+        "fit_seconds": float(scores["fit_time"].mean()),
+        "seconds": time.perf_counter() - start,
+        "cpu_seconds": time.process_time() - cpu_start,
+        "kept_features": float(
+            sum(len(selected_features(e)) for e in scores["estimator"]) / len(scores["estimator"])
+        ),
+    }
+
+
 def compare_by_cv(cfg: Level2Config, X: pd.DataFrame, y: pd.Series) -> pd.DataFrame:
     """Cross-validate every (model, imbalance strategy) pair on the train split.
 
@@ -69,29 +111,11 @@ def compare_by_cv(cfg: Level2Config, X: pd.DataFrame, y: pd.Series) -> pd.DataFr
         One row per pair: ROC AUC and PR AUC (average precision) mean and std over folds, and
         seconds taken; sorted best first by ``imbalance.select_by``.
     """
-    folds = StratifiedKFold(cfg.split.cv_folds, shuffle=True, random_state=cfg.seed)
     rows = []
     pairs = list(product(cfg.model.kinds, cfg.imbalance.strategies))
     for kind, strategy in tqdm(pairs, desc="level2 CV", leave=False):
-        start = time.perf_counter()
-        scores = cross_validate(
-            build_pipeline(cfg, kind, strategy),
-            X,
-            y,
-            cv=folds,
-            scoring={"roc_auc": "roc_auc", "pr_auc": "average_precision"},
-        )
-        rows.append(
-            {
-                "model": kind,
-                "strategy": strategy,
-                "roc_auc_mean": scores["test_roc_auc"].mean(),
-                "roc_auc_std": scores["test_roc_auc"].std(),
-                "pr_auc_mean": scores["test_pr_auc"].mean(),
-                "pr_auc_std": scores["test_pr_auc"].std(),
-                "seconds": time.perf_counter() - start,
-            }
-        )
+        scores = cross_validate_pipeline(cfg, kind, strategy, X, y)
+        rows.append({"model": kind, "strategy": strategy, **{k: scores[k] for k in CV_COLUMNS}})
         logger.info("CV %s + %s: ROC AUC %.4f", kind, strategy, rows[-1]["roc_auc_mean"])
     key = f"{cfg.imbalance.select_by}_mean"
     return (
