@@ -1,9 +1,9 @@
 """The JSON API: every review action, authenticated by bearer token.
 
-Status codes: 401 missing, unknown or revoked token or a deactivated user, 403 role may not
-do this, 404 unknown hypothesis, 409 changed since you read it (body has
-``current_version``), 422 invalid input. Every error body is :class:`ErrorOut`; each route
-documents exactly the codes it can return (see :func:`_errors`).
+Status codes: 400 a request body that cannot be read at all, 401 missing, unknown or revoked
+token or a deactivated user, 403 role may not do this, 404 unknown hypothesis, 409 changed
+since you read it (body has ``current_version``), 422 invalid input. Every error body is
+:class:`ErrorOut`; each route documents exactly the codes it can return (see :func:`_errors`).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from hitl.web.schemas import (
 from hitl.web.views import ExportQuery, QueueQuery, audit_out, load_detail, queue_out, stream_export
 
 _WHY = {
+    400: "The request body could not be read at all (not UTF-8 text, say).",
     401: "Missing, unknown or revoked API token, or its user is deactivated.",
     403: "Your role may not change hypotheses.",
     404: "No hypothesis with this id.",
@@ -53,7 +54,7 @@ def _errors(*codes: int, **why: str) -> dict[int | str, dict[str, Any]]:
     }
 
 
-_WRITE = _errors(401, 403, 404, 409, 422)
+_WRITE = _errors(400, 401, 403, 404, 409, 422)
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -122,6 +123,7 @@ def record_outcome(hypothesis_id: str, body: OutcomeIn, user: ApiUser, db: DB) -
 @router.post(
     "/hypotheses/bulk-decision",
     responses=_errors(
+        400,
         401,
         403,
         404,
@@ -185,6 +187,7 @@ def export_response(db: DB, params: ExportQuery) -> StreamingResponse:
     "/users",
     status_code=201,
     responses=_errors(
+        400,
         401,
         403,
         409,

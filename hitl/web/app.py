@@ -84,6 +84,14 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+# FastAPI answers 400 with this when a body cannot be decoded at all (not UTF-8, say).
+_FASTAPI_UNREADABLE = "There was an error parsing the body"
+UNREADABLE_BODY = (
+    "the request body could not be read; send a JSON object encoded in UTF-8 "
+    "with `Content-Type: application/json`"
+)
+
+
 def _error(status: int, error: ErrorOut, headers: dict[str, str] | None = None) -> JSONResponse:
     # Only the keys that were set: `current_version` on 409, `errors` on malformed requests.
     return JSONResponse(error.model_dump(mode="json", exclude_unset=True), status, headers=headers)
@@ -123,7 +131,8 @@ def _error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _is_api(request):
             headers = getattr(exc, "headers", None)
-            return _error(exc.status_code, ErrorOut(detail=str(exc.detail)), headers)
+            detail = UNREADABLE_BODY if exc.detail == _FASTAPI_UNREADABLE else str(exc.detail)
+            return _error(exc.status_code, ErrorOut(detail=detail), headers)
         return render(request, "error.html", {"message": str(exc.detail)}, exc.status_code)
 
     @app.exception_handler(RequestValidationError)

@@ -163,7 +163,7 @@ class FieldProblem(BaseModel):
 
 
 class ErrorOut(BaseModel):
-    """The body of every error response of the API (401, 403, 404, 409, 422)."""
+    """The body of every error response of the API (400, 401, 403, 404, 409, 422)."""
 
     detail: str = Field(description="What was wrong and what to do; fit to show the user.")
     current_version: int | None = Field(

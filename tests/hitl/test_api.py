@@ -265,6 +265,12 @@ def test_error_bodies_validate_against_the_documented_schemas(
         ),
         ("/api/audit", "get", client.get("/api/audit", params={"limit": 0}, headers=vera), 422),
         (
+            decision,
+            "post",
+            client.post(d, content=b"\x80{", headers={**alice, "Content-Type": "application/json"}),
+            400,
+        ),
+        (
             "/api/users",
             "post",
             post("/api/users", {**users, "role": "viewer"}, _auth(loaded, "ada")),
@@ -276,6 +282,10 @@ def test_error_bodies_validate_against_the_documented_schemas(
         validator = _documented(schema, path, method, status)
         assert list(validator.iter_errors(response.json())) == [], (path, response.json())
     bodies = [c[2].json() for c in cases]
+    assert bodies[-2]["detail"] == (
+        "the request body could not be read; send a JSON object encoded in UTF-8 "
+        "with `Content-Type: application/json`"
+    )
     assert bodies[3]["current_version"] == 2 and "current_version" not in bodies[6]
     assert bodies[4]["errors"][0]["loc"] == ["body", "action"] and "errors" not in bodies[5]
     # FastAPI's own list form, which the server no longer sends, is not what is documented.
@@ -299,14 +309,14 @@ def test_every_documented_error_uses_the_one_error_body(client: TestClient) -> N
         "GET /api/me": ["401"],
         "GET /api/hypotheses": ["401", "422"],
         "GET /api/hypotheses/{hypothesis_id}": ["401", "404"],
-        "PATCH /api/hypotheses/{hypothesis_id}": ["401", "403", "404", "409", "422"],
-        "POST /api/hypotheses/{hypothesis_id}/decision": ["401", "403", "404", "409", "422"],
-        "POST /api/hypotheses/{hypothesis_id}/outcome": ["401", "403", "404", "409", "422"],
-        "POST /api/hypotheses/bulk-decision": ["401", "403", "404", "409", "422"],
+        "PATCH /api/hypotheses/{hypothesis_id}": ["400", "401", "403", "404", "409", "422"],
+        "POST /api/hypotheses/{hypothesis_id}/decision": ["400", "401", "403", "404", "409", "422"],
+        "POST /api/hypotheses/{hypothesis_id}/outcome": ["400", "401", "403", "404", "409", "422"],
+        "POST /api/hypotheses/bulk-decision": ["400", "401", "403", "404", "409", "422"],
         "GET /api/hypotheses/{hypothesis_id}/history": ["401", "404"],
         "GET /api/audit": ["401", "422"],
         "GET /api/export": ["401", "422"],
-        "POST /api/users": ["401", "403", "409", "422"],
+        "POST /api/users": ["400", "401", "403", "409", "422"],
     }
 
 
