@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gzip
+import io
 import json
+import re
 from pathlib import Path
 
 import joblib
@@ -13,12 +16,13 @@ import pandas as pd
 import pytest
 import yaml
 
+from baselines.level4_fraud import __main__ as cli
 from baselines.level4_fraud import data
 from baselines.level4_fraud.__main__ import main
 from baselines.level4_fraud.config import ConfigError, Level4Config, load_config
 from baselines.level4_fraud.features import feature_names
 from baselines.level4_fraud.service import create_app, load_service
-from baselines.level4_fraud.task import run
+from baselines.level4_fraud.task import SplitError, default_out_dir, run
 
 OTHER_WEEK = Path(__file__).resolve().parents[1] / "config_other_week.yaml"
 NAMES = feature_names([1, 7, 30])
@@ -33,15 +37,19 @@ def _raw_rows(config: Level4Config, first: str, last: str) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def other_week_run(tmp_path_factory, l4_config: Level4Config) -> tuple[Path, dict[str, float]]:
+def other_week_run(tmp_path_factory, l4_config: Level4Config) -> tuple[Path, dict, str]:
+    """The command line on the other week's config: its folder, metrics and printed output."""
     out = tmp_path_factory.mktemp("l4_other_week")
-    return out, run(OTHER_WEEK, out)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["--config", str(OTHER_WEEK), "--out", str(out)]) == 0
+    return out, json.loads((out / "metrics.json").read_text()), printed.getvalue()
 
 
 def test_run_on_another_week_from_its_config_alone(
-    other_week_run: tuple[Path, dict[str, float]], l4_config: Level4Config
+    other_week_run: tuple[Path, dict, str], l4_config: Level4Config
 ):
-    out, metrics = other_week_run
+    out, metrics, _ = other_week_run
     train = _raw_rows(l4_config, "2018-07-18", "2018-07-24")
     assert metrics["split/train_rows"] == len(train)
     assert metrics["split/train_frauds"] == train["TX_FRAUD"].sum()
@@ -49,22 +57,56 @@ def test_run_on_another_week_from_its_config_alone(
     # cards with a fraud in the training week are among those removed.
     assert 50_000 < metrics["split/test_rows"] < 66_975
     assert 0 < metrics["split/test_frauds"] < 626
-    assert 0.8 < metrics["logistic_regression/auc_roc"] < 1.0
+    assert 0.8 < metrics["test/logistic_regression/auc_roc"] < 1.0
     assert all(isinstance(v, float) and not np.isnan(v) for v in metrics.values())
+    # Keys as the shared interface names them: namespaced, lower case, times end in seconds.
+    assert all(re.fullmatch(r"[a-z_]+/([a-z_]+/)?[a-z_@0-9]+", k) for k in metrics)
+    assert [k for k in metrics if k.endswith("seconds")] == [
+        "train/logistic_regression/fit_seconds"
+    ]
 
-    assert json.loads((out / "metrics.json").read_text()) == metrics
     resolved = yaml.safe_load((out / "config.resolved.yaml").read_text())
     assert resolved["split"]["train_start"] == "2018-07-18"
     assert Level4Config.model_validate(resolved).models.names == ["logistic_regression"]
     assert "| logistic_regression |" in (out / "results.md").read_text()
 
 
+def test_command_prints_the_table_and_every_metric(other_week_run: tuple[Path, dict, str]):
+    out, metrics, printed = other_week_run
+    assert (out / "results.md").read_text() in printed
+    for key, value in metrics.items():
+        assert re.search(rf"^{re.escape(key)} +{value:.4f}$", printed, re.M), key
+    assert printed.rstrip().endswith(f"output: {out.resolve()}")
+
+
+def test_default_out_dir_is_the_shared_convention(monkeypatch: pytest.MonkeyPatch, tmp_path):
+    assert re.fullmatch(r"runs/baselines/level4_fraud/\d{8}T\d{6}Z", default_out_dir().as_posix())
+    seen = []
+
+    def fake_run(config, out_dir):
+        seen.append(Path(out_dir))
+        raise ConfigError("stop here")
+
+    monkeypatch.setattr(cli, "run", fake_run)
+    assert main([]) == 2
+    assert seen[0].parent == Path("runs/baselines/level4_fraud")
+
+
+def test_command_exits_2_only_on_user_errors(monkeypatch: pytest.MonkeyPatch, tmp_path):
+    def buggy_run(config, out_dir):
+        raise ValueError("a bug, not a user mistake")
+
+    monkeypatch.setattr(cli, "run", buggy_run)
+    with pytest.raises(ValueError, match="a bug"):
+        main(["--out", str(tmp_path)])
+
+
 def test_service_serves_another_week_from_its_config_alone(
-    other_week_run: tuple[Path, dict[str, float]], l4_shipped: pd.DataFrame
+    other_week_run: tuple[Path, dict, str], l4_shipped: pd.DataFrame
 ):
     from fastapi.testclient import TestClient
 
-    out, _ = other_week_run
+    out, _, _ = other_week_run
     cfg = load_config(OTHER_WEEK)
     client = TestClient(create_app(load_service(cfg, out, cfg.split.test_start)))
     first = pd.Timestamp(cfg.split.test_start)
@@ -143,5 +185,6 @@ def test_split_outside_the_data_is_refused(tmp_path: Path, l4_config: Level4Conf
     cfg = tmp_path / "late.yaml"
     late = dt.date(2018, 9, 1).isoformat()
     cfg.write_text(f"split: {{train_start: {late}}}\ncheck_feature_parity: false\n")
-    with pytest.raises(ValueError, match=r"0 training and 0 test rows; choose dates inside"):
+    with pytest.raises(SplitError, match=r"0 training and 0 test rows; choose dates inside"):
         run(cfg, tmp_path / "out")
+    assert main(["--config", str(cfg), "--out", str(tmp_path / "out")]) == 2
