@@ -1,7 +1,8 @@
 """Data drift of incoming features against the training distribution (two-sample KS tests).
 
-Every ``check_every`` transactions, the last ``window`` feature vectors are compared per feature
-with the training rows by :func:`scipy.stats.ks_2samp`. A feature is flagged when both
+Every ``drift_every`` payments the service compares the last ``window`` feature vectors, per
+feature, with the training rows by :func:`scipy.stats.ks_2samp`, in a background thread so no
+request waits for it. A feature is flagged when both
 ``p < alpha / n_features`` (Bonferroni, so ~``alpha`` false alarms per check over all features)
 and the KS statistic exceeds ``min_statistic`` (an effect size: with thousands of rows, tiny
 harmless shifts are otherwise significant).
@@ -59,9 +60,20 @@ class DriftMonitor:
         """Record one incoming feature vector."""
         self.recent.append(features)
 
+    def snapshot(self) -> list[np.ndarray]:
+        """A copy of the recent window (cheap: references only), for :meth:`compare`.
+
+        Not thread-safe with :meth:`add`; callers that add from other threads hold their lock.
+        """
+        return list(self.recent)
+
     def check(self) -> DriftResult:
         """Compare the recent window with the reference, feature by feature."""
-        current = np.vstack(self.recent) if self.recent else np.empty((0, len(self.names)))
+        return self.compare(self.snapshot())
+
+    def compare(self, rows: list[np.ndarray]) -> DriftResult:
+        """KS-test each feature of ``rows`` (recent feature vectors) against the reference."""
+        current = np.vstack(rows) if rows else np.empty((0, len(self.names)))
         stats, pvals, drifted = {}, {}, []
         threshold = self.alpha / len(self.names)
         for j, name in enumerate(self.names):

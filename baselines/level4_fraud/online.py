@@ -1,16 +1,21 @@
 """A per-event feature store: what the scoring service uses to compute features in real time.
 
 It keeps, per card, the amounts of the last ``max(windows)`` days with running sums, and per
-terminal the events of the last ``delay + max(windows)`` days with their labels (set when the
-label is known; a label younger than the delay is never read). It gives the same numbers as
+terminal the events of the last ``delay + max(windows)`` days with their labels. A served
+payment's label is unknown (-1) until :meth:`OnlineFeatureStore.set_labels` reports it (a
+confirmed fraud or a cleared payment); a label younger than the delay is never read. Fed the
+same labels, it gives the same numbers as
 :func:`baselines.level4_fraud.features.compute_features` on the same stream.
+
+Payments are taken in arrival order, which is assumed to be time order: a payment stamped
+earlier than its card's last one still counts that later one in its windows. The store is not
+thread-safe; the service serialises calls with a lock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import deque
-from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -51,9 +56,33 @@ class OnlineFeatureStore:
         self.delay_s = delay_days * SECONDS_PER_DAY
         self.names = feature_names(self.windows)
         self._cards: dict[int, list[_Window]] = {}
+        # Terminal events [time_s, label (-1 unknown, 0, 1), transaction id (-1 none)].
         self._terminals: dict[int, deque[list[int]]] = {}
-        self._horizon_s = self.delay_s + max(self.windows) * SECONDS_PER_DAY
+        self._by_id: dict[int, list[int]] = {}  # transaction id -> its terminal event
+        # Events are evicted one day after the longest terminal window stops reading them, so a
+        # payment processed up to a day after a later-stamped one (concurrent requests) still
+        # sees its whole terminal history.
+        self._horizon_s = self.delay_s + (max(self.windows) + 1) * SECONDS_PER_DAY
         self.n_seen = 0
+
+    def __contains__(self, transaction_id: int) -> bool:
+        """Whether a payment with this id is held (within the terminal horizon)."""
+        return transaction_id in self._by_id
+
+    def set_labels(self, labels: dict[int, int]) -> list[int]:
+        """Record reported labels (transaction id -> 0/1) of payments already processed.
+
+        Returns:
+            The ids not held: never seen, or older than the terminal horizon (no longer read).
+        """
+        unknown = []
+        for transaction_id, fraud in labels.items():
+            event = self._by_id.get(transaction_id)
+            if event is None:
+                unknown.append(transaction_id)
+            else:
+                event[1] = int(fraud)
+        return unknown
 
     def process(
         self,
@@ -62,11 +91,14 @@ class OnlineFeatureStore:
         amount: float,
         when: dt.datetime,
         fraud: int | None = None,
+        transaction_id: int | None = None,
     ) -> np.ndarray:
         """Add one transaction to the store and return its features (float64, handbook order).
 
         ``fraud`` may be given at once when replaying labelled history: only labels older than
-        the delay are read, so this is equivalent to learning the label later.
+        the delay are read, so this is equivalent to learning the label later. Otherwise the
+        label stays unknown (never counted as fraud) until :meth:`set_labels` gives it, which
+        needs ``transaction_id``.
         """
         t = int((when - _EPOCH).total_seconds())
         row = [amount, float(when.weekday() >= 5), float(when.hour <= 6)]
@@ -76,20 +108,30 @@ class OnlineFeatureStore:
             self._cards[customer_id] = cards
         for window in cards:
             row.extend(window.add(t, amount))
-        row.extend(self._terminal(terminal_id, t, -1 if fraud is None else int(fraud)))
+        label = -1 if fraud is None else int(fraud)
+        self._add_terminal_event(terminal_id, t, label, transaction_id)
+        row.extend(self._terminal_features(terminal_id, t))
         self.n_seen += 1
         return np.asarray(row, dtype=np.float64)
 
-    def _terminal(self, terminal_id: int, t: int, fraud: int) -> list[float]:
+    def _add_terminal_event(
+        self, terminal_id: int, t: int, label: int, transaction_id: int | None
+    ) -> None:
         events = self._terminals.setdefault(terminal_id, deque())
-        events.append([t, fraud])
+        event = [t, label, -1 if transaction_id is None else transaction_id]
+        events.append(event)
+        if transaction_id is not None:
+            self._by_id[transaction_id] = event
         while events[0][0] <= t - self._horizon_s:
-            events.popleft()
+            self._by_id.pop(events.popleft()[2], None)
+
+    def _terminal_features(self, terminal_id: int, t: int) -> list[float]:
+        events = self._terminals[terminal_id]
         cutoff = t - self.delay_s
         out: list[float] = []
         for w in self.windows:
             lo = cutoff - w * SECONDS_PER_DAY
-            aged = [label for when, label in events if lo < when <= cutoff]
+            aged = [label for when, label, _ in events if lo < when <= cutoff]
             n_fraud = sum(1 for label in aged if label == 1)
             out += [float(len(aged)), n_fraud / len(aged) if aged else 0.0]
         return out
@@ -97,6 +139,7 @@ class OnlineFeatureStore:
     def warm(self, frame: pd.DataFrame) -> None:
         """Load labelled history (raw columns, time order) without computing features."""
         rows = zip(
+            frame["TRANSACTION_ID"].to_numpy(),
             frame["CUSTOMER_ID"].to_numpy(),
             frame["TERMINAL_ID"].to_numpy(),
             frame["TX_AMOUNT"].to_numpy(),
@@ -104,7 +147,7 @@ class OnlineFeatureStore:
             frame["TX_FRAUD"].to_numpy(),
             strict=True,
         )
-        for customer, terminal, amount, when, fraud in rows:
+        for transaction_id, customer, terminal, amount, when, fraud in rows:
             t = int((when - _EPOCH).total_seconds())
             cards = self._cards.get(int(customer))
             if cards is None:
@@ -112,15 +155,17 @@ class OnlineFeatureStore:
                 self._cards[int(customer)] = cards
             for window in cards:
                 window.add(t, float(amount))
-            events = self._terminals.setdefault(int(terminal), deque())
-            events.append([t, int(fraud)])
-            while events[0][0] <= t - self._horizon_s:
-                events.popleft()
+            self._add_terminal_event(int(terminal), t, int(fraud), int(transaction_id))
         self.n_seen += len(frame)
 
-    def replay(self, frame: pd.DataFrame, progress: Iterable | None = None) -> np.ndarray:
-        """Process every row of a raw-transaction frame in order; returns the feature matrix."""
+    def replay(self, frame: pd.DataFrame, labelled: bool = True) -> np.ndarray:
+        """Process every row of a raw-transaction frame in order; returns the feature matrix.
+
+        With ``labelled`` False the labels are withheld (as for served payments) and can be
+        reported later with :meth:`set_labels`.
+        """
         rows = zip(
+            frame["TRANSACTION_ID"].to_numpy(),
             frame["CUSTOMER_ID"].to_numpy(),
             frame["TERMINAL_ID"].to_numpy(),
             frame["TX_AMOUNT"].to_numpy(),
@@ -129,6 +174,7 @@ class OnlineFeatureStore:
             strict=True,
         )
         out = [
-            self.process(int(c), int(term), float(a), when, int(y)) for c, term, a, when, y in rows
+            self.process(int(c), int(term), float(a), when, int(y) if labelled else None, int(i))
+            for i, c, term, a, when, y in rows
         ]
         return np.vstack(out) if out else np.empty((0, len(self.names)))
