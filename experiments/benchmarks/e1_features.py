@@ -66,6 +66,16 @@ class CandidateSet:
     def pair(self, row: int) -> tuple[str, str]:
         return self.chemicals[self.chem_index[row]], self.diseases[self.disease_index[row]]
 
+    def subset(self, keep: np.ndarray) -> CandidateSet:
+        """The candidates where the boolean mask ``keep`` is True, in the same order."""
+        return CandidateSet(
+            self.chemicals,
+            self.diseases,
+            self.chem_index[keep],
+            self.disease_index[keep],
+            self.labels[keep],
+        )
+
 
 def cid_pairs(docs: Sequence[Document]) -> set[tuple[str, str]]:
     return {(r.id1, r.id2) for d in docs for r in d.relations if r.type == "CID"}

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import logging
-import resource
 import time
 from pathlib import Path
 from typing import Any, ClassVar
@@ -46,6 +45,8 @@ from agent.types import Evidence, Hypothesis, Relation
 from experiments.benchmarks.e2_pairs import HeldOutPairs, Pair, sample_pairs
 from experiments.benchmarks.e2_report import render_table
 from experiments.benchmarks.stats import auroc, bootstrap_aurocs
+from experiments.inputs import mesh_inputs
+from experiments.resources import ResourceMeter
 from experiments.tasks import TaskOutput
 from retrieval.chunking import chunk_documents
 from retrieval.cooccurrence import CooccurrenceGraph
@@ -131,7 +132,7 @@ def run(params: dict[str, Any], seed: int, run_dir: Path) -> TaskOutput:
 
 def _run(cfg: E2Params, seed: int, run_dir: Path) -> TaskOutput:
     clock: dict[str, float] = {}
-    start = time.perf_counter()
+    meter, start = ResourceMeter(), time.perf_counter()
     train_path, held_path = resolve(cfg.train), resolve(cfg.held_out)
     train_docs = list(read_pubtator(train_path))
     held_docs = list(read_pubtator(held_path))[: cfg.held_out_documents]
@@ -163,15 +164,18 @@ def _run(cfg: E2Params, seed: int, run_dir: Path) -> TaskOutput:
 
     metrics = _data_metrics(pairs) | evidence_metrics(every, hypotheses) | _train_metrics(train)
     metrics |= evaluate(every, scores, cfg.bootstrap, seed)
-    resources = _resources(clock, train, len(every))
+    usage = meter.usage()
+    resources = _resources(clock, train, len(every), usage.peak_rss_mb)
     _write_pairs(run_dir / "pairs.jsonl", every, hypotheses, scores)
     (run_dir / "resources.json").write_text(json.dumps(resources, indent=2) + "\n")
     table = render_table(metrics, resources, cfg.finetune.model_dump(), cfg.num_threads)
+    table += f"\n{usage.note()}\n"
     (run_dir / "table.md").write_text(table)
     print(table)
     return TaskOutput(
         metrics=metrics,
-        inputs={"train": train_path, "held_out": held_path},
+        inputs={"train": train_path, "held_out": held_path}
+        | (mesh_inputs() if cfg.hypernym_filter else {}),
         series={"train/loss": train["train/loss"]},
     )
 
@@ -268,7 +272,9 @@ def _train_metrics(train: dict[str, Any]) -> dict[str, float]:
     }
 
 
-def _resources(clock: dict[str, float], train: dict[str, Any], n_pairs: int) -> dict[str, float]:
+def _resources(
+    clock: dict[str, float], train: dict[str, Any], n_pairs: int, peak_mb: float
+) -> dict[str, float]:
     """Measured times (s) and memory (MiB); they vary run to run, so not in metrics.json."""
     out = {k: round(v, 2) for k, v in clock.items()}
     out["time/train_s"] = round(train["time/train_s"], 2)
@@ -277,8 +283,8 @@ def _resources(clock: dict[str, float], train: dict[str, Any], n_pairs: int) -> 
         (clock["time/score_base_s"] + clock["time/score_tuned_s"]) / (2 * n_pairs), 3
     )
     out["memory/peak_rss_mb_finetune"] = round(train["memory/peak_rss_mib"], 1)
-    # ru_maxrss is in KiB on Linux: this process's peak resident memory over the whole run.
-    out["memory/peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    # This seed's peak resident memory (experiments.resources: high-water mark reset at start).
+    out["memory/peak_rss_mb"] = round(peak_mb, 1)
     return out
 
 

@@ -70,6 +70,6 @@ def render_table(
         f"| scoring, seconds per pair and model | {r['eval/seconds_per_pair']:.3f} |",
         f"| evidence index + retrieval (s) | {r['time/index_s']:.1f} |",
         f"| whole benchmark (s) | {r['time/total_s']:.1f} |",
-        f"| peak RSS, whole run (MiB) | {r['memory/peak_rss_mb']:.0f} |",
+        f"| peak RSS, this seed (MiB; see the note below) | {r['memory/peak_rss_mb']:.0f} |",
     ]
     return "\n".join(lines) + "\n"

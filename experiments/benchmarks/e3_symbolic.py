@@ -32,6 +32,7 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from tqdm import tqdm
 
 from agent.types import Entity, EntityType, Hypothesis, Relation
+from experiments.resources import ResourceMeter
 from experiments.tasks import TaskOutput
 from reasoning.corpus_facts import corpus_facts
 from reasoning.kb import KnowledgeBase
@@ -263,6 +264,7 @@ def run(params: dict[str, Any], seed: int, run_dir: Path) -> TaskOutput:
         config = E3Params.model_validate(params)
     except ValidationError as exc:
         raise ValueError(f"invalid e3_symbolic params: {exc}") from exc
+    meter = ResourceMeter()
     root = require(_MESH_FILES, config.data_dir)
     inputs = {rel: root / rel for rel in _MESH_FILES}
     inputs["indications"] = _existing(resolve(config.indications, config.data_dir), "indications")
@@ -294,6 +296,8 @@ def run(params: dict[str, Any], seed: int, run_dir: Path) -> TaskOutput:
     scores = {v: score(judgements, neg) for v, neg in VARIANTS.items()}
     metrics = _metrics(pairs, judgements, scores, n_facts)
     table = _table(pairs, judgements, scores, n_facts, len(documents))
+    steps = ", ".join(f"{k.removesuffix('_s')} {v:.1f} s" for k, v in timings.items())
+    table += f"Steps: {steps}. {meter.usage().note()}\n"
     (run_dir / "table.md").write_text(table)
     _write_pairs(run_dir / "pairs.tsv", judgements)
     print(table)

@@ -1,4 +1,7 @@
-"""E4 candidate pools: each target's top candidates under the E1 ranker, as hypotheses.
+"""E4 candidate pools: each target's top candidates under E1's ``logreg`` ranker, as hypotheses.
+
+The ranker is E1's logistic regression (`e1_features.fit_ranker`), local to the benchmarks;
+the hypotheses' ``ranker`` score is its decision value.
 
 The setting is E1's (see `experiments.benchmarks.e1_ranking`): candidates and features come
 from the BC5CDR training split, and a candidate is true when the development split states

@@ -4,22 +4,31 @@ Over seeds::
 
     python -m experiments.benchmarks.e4_report runs/experiments/e4_selection/seed-*
 
-prints the policy table (mean ± sd over the run folders given) and writes it beside them as
-``e4_summary.md``.
+prints the policy table (mean ± sd over the run folders given) and the permuted-control
+test across seeds, and writes both beside them as ``e4_summary.md``.
+
+The control test across seeds (`control_test`): each seed gives one mean AUC drop over its
+held-out targets; the one-sided Wilcoxon signed-rank test and a paired bootstrap 95% CI run
+over those seed means (the seeds are independent: each splits targets and trains its own
+policy). With 5 seeds the smallest one-sided p is 1/32 = 0.031. The pooled row tests every
+(seed, target) pair; targets of one seed share one trained policy, so its p is optimistic.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from experiments.benchmarks.e4_eval import POLICIES
+from experiments.benchmarks.stats import paired_difference
 from experiments.tables import aggregate, collect
 
 Cell = Callable[[str], str]
@@ -33,6 +42,8 @@ def _columns(budgets: Sequence[int]) -> list[tuple[str, str]]:
         (f"permuted found@{top}", f"control_permuted/{{p}}/discoveries@{top}"),
         ("permuted AUC", "control_permuted/{p}/auc"),
         ("AUC drop", "control_permuted/{p}/auc_drop"),
+        ("drop 95% CI", "control_permuted/{p}/auc_drop_ci"),
+        ("Wilcoxon p", "control_permuted/{p}/auc_drop_wilcoxon_p"),
     ]
 
 
@@ -64,19 +75,32 @@ def render_table(
     policies: Sequence[str],
     budgets: Sequence[int],
     timings: dict[str, float],
+    usage: str,
 ) -> str:
-    """Markdown table of one run: true discoveries per policy, and the permuted control."""
+    """Markdown table of one run: true discoveries per policy, and the permuted control.
+
+    ``usage`` is the run's wall-time and peak-memory sentence (`experiments.resources`).
+    """
 
     def cell(key: str) -> str:
+        if key.endswith("_ci"):
+            low, high = metrics.get(f"{key}_low"), metrics.get(f"{key}_high")
+            return "-" if low is None or high is None else f"[{low:+.3f}, {high:+.3f}]"
+        if key.endswith("_wilcoxon_p") and key in metrics:
+            nonzero = metrics[key.replace("_wilcoxon_p", "_n_nonzero")]
+            return f"{metrics[key]:.3g} ({nonzero:.0f} differ)"
         return f"{metrics[key]:.3f}" if key in metrics else "-"
 
     lines = [_header(metrics), "", *_rows(policies, budgets, cell), ""]
     lines.append(
         "found@k: true pairs among the first k tests (mean over held-out targets and "
         "episodes); AUC: area under the discovery curve / budget; permuted: the lab answers "
-        "with another pool member's outcome; drop: AUC minus permuted AUC."
+        "with another pool member's outcome; drop: AUC minus permuted AUC, with a paired "
+        "bootstrap 95% CI over held-out targets and the one-sided Wilcoxon signed-rank p of "
+        "'true-lab AUC > permuted AUC' (targets whose two AUCs are equal are dropped, as "
+        "Wilcoxon did; p = 1 when none differ). A policy that ignores outcomes drops 0."
     )
-    lines += ["", "Timings: " + ", ".join(f"{k} {v}" for k, v in timings.items())]
+    lines += ["", "Timings (s): " + ", ".join(f"{k} {v}" for k, v in timings.items()), usage]
     return "\n".join(lines) + "\n"
 
 
@@ -119,13 +143,45 @@ def summarize(run_dirs: list[Path]) -> str:
     )
 
     def cell(key: str) -> str:
+        # Per-seed CIs and p-values do not average: the across-seed test follows the table.
+        if key.endswith(("_ci", "_wilcoxon_p")):
+            return "below"
         return f"{stats[key][0]:.3f} ± {stats[key][1]:.3f}" if key in stats else "-"
 
     means = {k: v[0] for k, v in stats.items()}
     seeds = int(table["count"].max())
     lines = [_header(means) + f"; mean ± sd over {seeds} seeds", ""]
     lines += _rows(policies, budgets, cell)
+    lines += ["", *control_test(run_dirs, [p for p in policies if p != "oracle"])]
     return "\n".join(lines) + "\n"
+
+
+def control_test(run_dirs: list[Path], policies: Sequence[str], n_boot: int = 1000) -> list[str]:
+    """Markdown rows: is the true-lab AUC above the permuted one across seeds (module doc)?"""
+    series = [json.loads((d / "series.json").read_text()) for d in run_dirs]
+    lines = [
+        "Permuted control across seeds (AUC drop = true-lab AUC - permuted AUC):",
+        "",
+        "| policy | mean drop | 95% CI over seeds | Wilcoxon p over seeds | "
+        "pooled seed x target Wilcoxon p (pairs) |",
+        "|---|---|---|---|---|",
+    ]
+    for policy in policies:
+        keys = [f"per_target_auc/{lab}/{policy}" for lab in ("eval", "control_permuted")]
+        if not all(k in s for s in series for k in keys):
+            lines.append(f"| {policy} | - | - | - | - |")  # runs from before the per-target series
+            continue
+        true, permuted = ([np.array(s[k]) for s in series] for k in keys)
+        seed_means = paired_difference(
+            np.array([t.mean() for t in true]), np.array([q.mean() for q in permuted]), n_boot, 0
+        )
+        pooled = paired_difference(np.concatenate(true), np.concatenate(permuted), 0, 0)
+        lines.append(
+            f"| {policy} | {seed_means['mean']:+.3f} | [{seed_means['ci_low']:+.3f}, "
+            f"{seed_means['ci_high']:+.3f}] | {seed_means['wilcoxon_p']:.3g} "
+            f"(n={seed_means['n']:.0f}) | {pooled['wilcoxon_p']:.3g} ({pooled['n']:.0f}) |"
+        )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> None:

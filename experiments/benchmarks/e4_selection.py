@@ -14,18 +14,21 @@ and the area under the discovery curve. ``oracle`` (true candidates first) is th
 Control: the same policies face `rl.controls.PermutedLab`, which answers each test with
 another pool member's true outcome; discoveries are still counted against the truth. A
 policy that learns from its experiments must lose discoveries there; greedy and random,
-which ignore outcomes, score the same.
+which ignore outcomes, score the same. "Measurably worse" is tested per held-out target
+(paired: same targets, same episode seeds): a one-sided Wilcoxon signed-rank test of the AUC
+drop and a paired bootstrap 95% CI of its mean (``auc_drop_wilcoxon_p``, ``auc_drop_ci_*``);
+`experiments.benchmarks.e4_report` repeats the test across seeds.
 
 Outputs in the run folder: ``table.md``, ``discovery_curve.png``, ``e4_timings.json`` (wall
-time per stage and peak memory); metrics such as ``eval/ppo/discoveries@10``,
-``control_permuted/ppo/auc`` and ``control_permuted/ppo/auc_drop``.
+time per stage and this seed's peak memory); metrics such as ``eval/ppo/discoveries@10``,
+``control_permuted/ppo/auc`` and ``control_permuted/ppo/auc_drop``; ``series.json`` also
+holds each held-out target's AUC (``per_target_auc/<lab>/<policy>``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import resource
 import time
 from pathlib import Path
 from typing import Any
@@ -44,6 +47,9 @@ from experiments.benchmarks.e4_eval import (
 )
 from experiments.benchmarks.e4_pools import SCORE_KEYS, TargetPools, build_target_pools
 from experiments.benchmarks.e4_report import plot_curves, render_table
+from experiments.benchmarks.stats import paired_difference
+from experiments.inputs import mesh_inputs
+from experiments.resources import ResourceMeter
 from experiments.tasks import TaskOutput
 from retrieval.datadir import resolve
 from retrieval.pubtator import read_pubtator
@@ -96,6 +102,9 @@ class E4Params(BaseModel):
     )
     ucb_c: float = Field(1.0, ge=0, description="UCB exploration weight.")
     ppo: PPOSettings = Field(default_factory=PPOSettings, description="Learned policies.")
+    bootstrap: int = Field(
+        1000, ge=0, description="Paired bootstrap resamples (targets) for the AUC-drop CI."
+    )
 
     @model_validator(mode="after")
     def _check(self) -> E4Params:
@@ -120,6 +129,7 @@ def split_targets(n_targets: int, train_fraction: float, seed: int) -> tuple[lis
 
 def run(params: dict[str, Any], seed: int, run_dir: Path) -> TaskOutput:
     cfg = E4Params.model_validate(params)
+    meter = ResourceMeter()
     start, stages = time.perf_counter(), {}
     train_path, held_path = resolve(cfg.train), resolve(cfg.held_out)
     train_docs = list(read_pubtator(train_path))[: cfg.max_documents]
@@ -148,25 +158,32 @@ def run(params: dict[str, Any], seed: int, run_dir: Path) -> TaskOutput:
         labs: dict[str, Any] = {"eval": lab}
         if label != "oracle":
             labs["control_permuted"] = permuted
+        per_target = {}
         for channel, answering in labs.items():
             curves = discovery_curves(policy, held, answering, budget, seeds, config)
             metrics |= curve_metrics(curves, cfg.budgets, f"{channel}/{label}")
             series[f"{channel}/{label}"] = [float(x) for x in curves.mean(axis=(0, 1))]
+            per_target[channel] = target_aucs(curves, budget)
+            series[f"{TARGET_AUC}/{channel}/{label}"] = per_target[channel].tolist()
         if "control_permuted" in labs:
             metrics |= _drops(metrics, label, cfg.budgets)
+            metrics |= _drop_test(per_target, label, cfg.bootstrap, seed)
     stages["eval_s"] = time.perf_counter() - tick
 
     stages["total_s"] = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    timings = {k: round(v, 2) for k, v in stages.items()} | {"peak_rss_mb": round(peak_mb, 1)}
-    (run_dir / "e4_timings.json").write_text(json.dumps(timings, indent=2) + "\n")
-    table = render_table(metrics, list(policies), cfg.budgets, timings)
+    usage = meter.usage()
+    timings = {k: round(v, 2) for k, v in stages.items()} | {
+        "peak_rss_mb": round(usage.peak_rss_mb, 1)
+    }
+    (run_dir / "e4_timings.json").write_text(
+        json.dumps(timings | {"peak_rss_scope": usage.scope}, indent=2) + "\n"
+    )
+    table = render_table(metrics, list(policies), cfg.budgets, timings, usage.note())
     (run_dir / "table.md").write_text(table)
     plot_curves(series, run_dir / "discovery_curve.png", cfg.budgets)
     print(table)
-    return TaskOutput(
-        metrics=metrics, inputs={"train": train_path, "held_out": held_path}, series=series
-    )
+    inputs = {"train": train_path, "held_out": held_path} | mesh_inputs()  # MeSH: E1 features
+    return TaskOutput(metrics=metrics, inputs=inputs, series=series)
 
 
 def _policies(
@@ -230,6 +247,31 @@ def _drops(metrics: dict[str, float], label: str, budgets: list[int]) -> dict[st
         - metrics[f"control_permuted/{label}/{n}"]
         for n in names
     }
+
+
+TARGET_AUC = "per_target_auc"  # series key prefix: one AUC per held-out target, in order
+
+
+def target_aucs(curves: np.ndarray, budget: int) -> np.ndarray:
+    """Each held-out target's AUC (`curve_metrics`' ``auc``, averaged over its episodes)."""
+    return curves[..., :budget].mean(axis=(1, 2))
+
+
+def _drop_test(
+    per_target: dict[str, np.ndarray], label: str, n_boot: int, seed: int
+) -> dict[str, float]:
+    """Is the true-lab AUC larger than the permuted-lab AUC, target by target?
+
+    Paired over the held-out targets (same targets, same episode seeds): the one-sided
+    Wilcoxon signed-rank test and a paired bootstrap 95% CI of the mean AUC drop
+    (`experiments.benchmarks.stats.paired_difference`). ``auc_drop`` itself is the mean.
+    """
+    test = paired_difference(per_target["eval"], per_target["control_permuted"], n_boot, seed)
+    base = f"control_permuted/{label}/auc_drop"
+    out = {f"{base}_wilcoxon_p": test["wilcoxon_p"], f"{base}_n_nonzero": test["n_nonzero"]}
+    if n_boot:
+        out[f"{base}_ci_low"], out[f"{base}_ci_high"] = test["ci_low"], test["ci_high"]
+    return out
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from experiments.benchmarks import e5_tasks
+from experiments.inputs import mesh_inputs
+from experiments.resources import ResourceMeter
 from experiments.tasks import TaskOutput
 from retrieval.datadir import require, resolve
 
@@ -96,14 +98,17 @@ def run(params: dict[str, Any], seed: int, run_dir: Path) -> TaskOutput:
         config = E5Params.model_validate(params)
     except ValidationError as exc:
         raise ValueError(f"invalid E5 params: {exc}") from exc
+    meter = ResourceMeter()
     files = sorted({*config.corpora, config.query_corpus, *config.label_corpora, config.pubmedqa})
     relative = [f for f in files if not Path(f).is_absolute()]
     require(relative, config.data_dir)
     inputs = {f"input_{i}": resolve(f, config.data_dir) for i, f in enumerate(files)}
+    if config.mesh:  # the entity lexicon adds MeSH names (retrieval.mesh)
+        inputs |= mesh_inputs(config.data_dir)
     logger.info("E5 with %s (seed %d unused: no randomness)", config.model_dump(), seed)
 
     result = e5_tasks.run_tasks(config, run_dir)
-    table = e5_tasks.render_table(result)
+    table = e5_tasks.render_table(result, meter.usage().note())
     (run_dir / "table.md").write_text(table)
     print(table)
     metrics = {k: round(v, 6) for k, v in sorted(result.metrics.items())}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import resource
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -226,8 +225,11 @@ def _linked_share(
     return hits / max(len(queries), 1)
 
 
-def render_table(result: E5Result) -> str:
-    """Markdown: one table per task (rows x metrics, query seconds), counts and timings."""
+def render_table(result: E5Result, usage: str) -> str:
+    """Markdown: one table per task (rows x metrics, query seconds), counts and timings.
+
+    ``usage`` is the run's wall-time and peak-memory sentence (`experiments.resources`).
+    """
     lines = ["# E5 retrieval", ""]
     for task in result.tasks:
         columns = COLUMNS[task.task]
@@ -239,12 +241,8 @@ def render_table(result: E5Result) -> str:
         counts = ", ".join(f"{k} {v:g}" for k, v in task.counts.items())
         lines += ["", f"Counts: {counts}.", ""]
     timings = ", ".join(f"{k} {v:.1f} s" for k, v in result.setup_seconds.items())
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     total = sum(result.setup_seconds.values())
-    lines += [
-        f"Timings: {timings} (total {total:.1f} s). Peak RSS so far {peak:.0f} MiB.",
-        "",
-    ]
+    lines += [f"Timings: {timings} (total {total:.1f} s). {usage}", ""]
     lines.append(
         "Query seconds count a shared input (BM25, dense) once, in the first row that asks it."
     )

@@ -24,6 +24,7 @@ from experiments.benchmarks.e2_pairs import (
     comentioned_negatives,
     sample_pairs,
 )
+from experiments.inputs import record_reads, unlisted
 from experiments.multirun import load_experiment
 from retrieval.cooccurrence import CooccurrenceGraph
 from retrieval.mesh import MeshVocabulary
@@ -186,14 +187,16 @@ def test_params_reject_fields_e2_sets_and_config_file_validates() -> None:
 
 
 @pytest.mark.slow
-def test_tiny_run_writes_adapter_table_and_metrics(tmp_path: Path) -> None:
+def test_tiny_run_writes_adapter_table_and_metrics(tmp_path: Path, data_dir: Path) -> None:
     params = {
         "held_out_documents": 30,
         "pairs": 4,
         "bootstrap": 20,
         "finetune": {"max_steps": 2, "max_documents": 30, "eval_documents": 3, "batch_size": 2},
     }
-    output = run(params, seed=0, run_dir=tmp_path)
+    with record_reads(data_dir) as reads:
+        output = run(params, seed=0, run_dir=tmp_path)
+    assert unlisted(reads, output.inputs) == []  # the MeSH tables of the hypernym filter too
     m = output.metrics
     assert m["data/positives"] == m["data/negatives_random"] == 4
     assert m["train/steps"] == 2 and len(output.series["train/loss"]) == 2
@@ -207,4 +210,5 @@ def test_tiny_run_writes_adapter_table_and_metrics(tmp_path: Path) -> None:
     assert len(rows) == 4 + 4 + int(m["data/negatives_comentioned"])
     resources = json.loads((tmp_path / "resources.json").read_text())
     assert resources["train/seconds_per_step"] > 0 and resources["memory/peak_rss_mb"] > 100
-    assert (tmp_path / "table.md").read_text().startswith("E2 LoRA fine-tuning")
+    table = (tmp_path / "table.md").read_text()
+    assert table.startswith("E2 LoRA fine-tuning") and "Wall time" in table

@@ -26,6 +26,8 @@ from pathlib import Path
 import pytest
 
 from experiments.benchmarks.e3_symbolic import run
+from experiments.inputs import record_reads, unlisted
+from experiments.tasks import TaskOutput
 from rl.facts import LabDataError
 
 ROWS = (531, 566, 558, 608, 173, 502, 348, 933, 556, 641)
@@ -57,9 +59,26 @@ def params(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
 
 
 @pytest.fixture(scope="module")
-def result(params: dict[str, object], tmp_path_factory: pytest.TempPathFactory) -> tuple:
+def output(
+    params: dict[str, object], tmp_path_factory: pytest.TempPathFactory, data_dir: Path
+) -> tuple[TaskOutput, Path, set[str]]:
     run_dir = tmp_path_factory.mktemp("e3_run")
-    return run(params, 0, run_dir).metrics, run_dir
+    slices = Path(str(params["indications"])).parent
+    with record_reads(data_dir) as shared, record_reads(slices) as sliced:
+        out = run(params, 0, run_dir)
+    return out, run_dir, shared | sliced
+
+
+@pytest.fixture(scope="module")
+def result(output: tuple[TaskOutput, Path, set[str]]) -> tuple:
+    return output[0].metrics, output[1]
+
+
+def test_every_file_read_is_a_listed_input(output: tuple[TaskOutput, Path, set[str]]) -> None:
+    out, run_dir, reads = output
+    assert unlisted(reads, out.inputs) == []
+    assert {Path(p).name for p in reads} >= {"terms.tsv", "xrefs.tsv", "rows.tsv", "cdr.txt"}
+    assert "Wall time" in (run_dir / "table.md").read_text()
 
 
 def by_category(metrics: dict[str, float], key: str) -> tuple[float, ...]:
@@ -132,7 +151,10 @@ def test_metrics_are_deterministic(
 ) -> None:
     again = run(params, 1, tmp_path).metrics
     assert json.dumps(again, sort_keys=True) == json.dumps(result[0], sort_keys=True)
-    assert (tmp_path / "table.md").read_text() == (result[1] / "table.md").read_text()
+    # The table's results repeat byte for byte; its last line holds this run's timings.
+    tables = [(d / "table.md").read_text() for d in (tmp_path, result[1])]
+    first, second = (t.rsplit("\nSteps: ", 1) for t in tables)
+    assert first[0] == second[0] and len(first) == len(second) == 2
 
 
 def test_bad_params_and_rows_are_named(params: dict[str, object], tmp_path: Path) -> None:

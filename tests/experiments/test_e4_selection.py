@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from experiments.benchmarks.e4_eval import (
     discovery_curves,
 )
 from experiments.benchmarks.e4_pools import SCORE_KEYS, TargetPools, build_target_pools
-from experiments.benchmarks.e4_selection import E4Params, split_targets
+from experiments.benchmarks.e4_report import control_test
+from experiments.benchmarks.e4_selection import E4Params, _drop_test, split_targets, target_aucs
 from retrieval.cooccurrence import CooccurrenceGraph
 from retrieval.pubtator import Document, read_pubtator
 from rl.controls import PermutedLab
@@ -130,6 +132,38 @@ def test_curve_metrics_by_hand() -> None:
         curve_metrics(curves, [5], "eval/x")
 
 
+def test_target_aucs_and_the_paired_drop_test_by_hand() -> None:
+    # Two targets, one episode, budget 4. True lab: 0 1 1 2 and 0 0 0 1; permuted: 0 0 1 1
+    # and 0 0 0 1. AUCs (mean of the curve): 1.0 and 0.25 against 0.5 and 0.25.
+    true = np.array([[[0, 1, 1, 2]], [[0, 0, 0, 1]]], dtype=float)
+    permuted = np.array([[[0, 0, 1, 1]], [[0, 0, 0, 1]]], dtype=float)
+    aucs = {"eval": target_aucs(true, 4), "control_permuted": target_aucs(permuted, 4)}
+    assert aucs["eval"].tolist() == [1.0, 0.25] and aucs["control_permuted"].tolist() == [0.5, 0.25]
+    assert curve_metrics(true, [4], "x")["x/auc"] == aucs["eval"].mean()  # same AUC
+    out = _drop_test(aucs, "ppo", 200, seed=0)
+    # One target differs (+0.5): the exact one-sided Wilcoxon p with one difference is 1/2.
+    assert out["control_permuted/ppo/auc_drop_n_nonzero"] == 1
+    assert out["control_permuted/ppo/auc_drop_wilcoxon_p"] == pytest.approx(0.5)
+    assert 0 <= out["control_permuted/ppo/auc_drop_ci_low"] <= 0.25
+    assert out["control_permuted/ppo/auc_drop_ci_high"] <= 0.5
+
+
+def test_control_test_across_seeds_by_hand(tmp_path: Path) -> None:
+    # Seed means of the true-lab AUCs 0.45, 0.40 against permuted 0.35, 0.15: drops 0.10 and
+    # 0.25 (mean 0.175), both positive, exact p = 1/4. Pooled pairs: drops .2 0 .5 0.
+    per_seed = [([0.5, 0.4], [0.3, 0.4]), ([0.6, 0.2], [0.1, 0.2])]
+    dirs = []
+    for seed, (true, permuted) in enumerate(per_seed):
+        run_dir = tmp_path / f"seed-{seed}"
+        run_dir.mkdir()
+        series = {"per_target_auc/eval/ppo": true, "per_target_auc/control_permuted/ppo": permuted}
+        (run_dir / "series.json").write_text(json.dumps(series))
+        dirs.append(run_dir)
+    rows = control_test(dirs, ["ppo", "greedy"], n_boot=100)
+    assert rows[-2].startswith("| ppo | +0.175 | [+0.100, +0.250] | 0.25 (n=2) | 0.25 (4) |")
+    assert rows[-1] == "| greedy | - | - | - | - |"
+
+
 def test_target_split_is_seeded_disjoint_and_complete() -> None:
     train, held = split_targets(20, 0.5, seed=3)
     assert (train, held) == split_targets(20, 0.5, seed=3)
@@ -162,6 +196,9 @@ def test_small_run_end_to_end(tmp_path: Path) -> None:
     }
     config = ExperimentConfig(name="e4_tiny", task="e4_selection", threads=1, params=params)
     dirs = [run_seed(config, seed, tmp_path / f"seed-{seed}") for seed in (0, 1)]
+    inputs = json.loads((dirs[0] / "manifest.json").read_text())["inputs"]
+    assert not [role for role in inputs if role.startswith("unlisted:")], inputs
+    assert {"mesh_terms", "mesh_tree_numbers"} <= set(inputs)
 
     metrics = read_metrics(dirs[0])
     for policy in ("random", "greedy", "ucb", "thompson", "ppo", "ppo_slot"):
@@ -171,6 +208,12 @@ def test_small_run_end_to_end(tmp_path: Path) -> None:
         assert metrics[f"eval/{policy}/auc"] <= metrics["eval/oracle/auc"]
     assert metrics["control_permuted/greedy/auc_drop"] == 0.0
     assert metrics["control_permuted/random/auc_drop"] == 0.0
+    for ignores_outcomes in ("greedy", "random"):
+        base = f"control_permuted/{ignores_outcomes}/auc_drop"
+        assert metrics[f"{base}_wilcoxon_p"] == 1.0 and metrics[f"{base}_n_nonzero"] == 0
+        assert metrics[f"{base}_ci_low"] == metrics[f"{base}_ci_high"] == 0.0
+    series = json.loads((dirs[0] / "series.json").read_text())
+    assert len(series["per_target_auc/eval/ppo"]) == metrics["data/eval_targets"]
     assert 0 < metrics["data/eval_pool_positive_rate"] < 1
     for name in ("table.md", "discovery_curve.png", "e4_timings.json", "series.json"):
         assert (dirs[0] / name).is_file()
@@ -178,4 +221,7 @@ def test_small_run_end_to_end(tmp_path: Path) -> None:
     table = aggregate(collect(dirs))
     row = table[table["metric"] == "eval/greedy/auc"].iloc[0]
     assert row["count"] == 2
-    assert "| greedy |" in summarize(dirs) and "mean ± sd over 2 seeds" in summarize(dirs)
+    summary = summarize(dirs)
+    assert "| greedy |" in summary and "mean ± sd over 2 seeds" in summary
+    assert "| greedy | +0.000 | [+0.000, +0.000] | 1 (n=2) | 1 (" in summary
+    assert "Wall time" in (dirs[0] / "table.md").read_text()

@@ -48,6 +48,7 @@ from experiments.benchmarks.e5_metrics import (
     score_query,
 )
 from experiments.benchmarks.e5_retrieval import run
+from experiments.inputs import record_reads, unlisted
 from retrieval.bm25 import BM25Index
 from retrieval.chunking import chunk_documents
 from retrieval.cooccurrence import CooccurrenceGraph
@@ -201,7 +202,7 @@ def test_known_abstract_found_on_a_pqa_slice(pqa_path: Path, embedder: SentenceT
 
 
 @pytest.mark.slow
-def test_small_run(dev_slice: Path, tmp_path: Path) -> None:
+def test_small_run(dev_slice: Path, tmp_path: Path, data_dir: Path) -> None:
     params = {
         "corpora": [str(dev_slice)],
         "query_corpus": str(dev_slice),
@@ -209,6 +210,10 @@ def test_small_run(dev_slice: Path, tmp_path: Path) -> None:
         "max_pubmedqa": 20,
         "mesh": False,
     }
+    with record_reads(data_dir) as reads:
+        output = run({**params, "mesh": True}, seed=0, run_dir=tmp_path / "with-mesh")
+    assert unlisted(reads, output.inputs) == []  # the MeSH tables are listed when used
+    assert {"mesh_terms", "mesh_tree_numbers"} <= set(output.inputs)
     output = run(params, seed=0, run_dir=tmp_path)
     metrics = output.metrics
     assert metrics["e5/evidence/n_queries"] == 11
