@@ -26,6 +26,7 @@ import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.colors import to_hex
 
 from experiments.benchmarks.e4_eval import POLICIES
 from experiments.benchmarks.stats import paired_difference
@@ -113,7 +114,7 @@ def plot_curves(series: dict[str, list[float]], path: Path, budgets: Sequence[in
         steps = range(1, len(curve) + 1)
         if channel == "eval":
             (line,) = ax.plot(steps, curve, label=policy)
-            colours[policy] = str(line.get_color())
+            colours[policy] = to_hex(line.get_color())  # a hex string whatever matplotlib returns
     for key, curve in series.items():
         channel, policy = key.split("/", 1)
         if channel == "control_permuted":

@@ -145,3 +145,16 @@ def test_bad_params_name_the_task_and_field(tmp_path: Path) -> None:
     config = ExperimentConfig(name="x", task="e1_timesliced", params={"cutof": "year"})
     with pytest.raises(ExperimentError, match=r"(?s)`params` of task `e1_timesliced`.*cutof"):
         run_seed(config, 0, tmp_path)
+
+
+@pytest.mark.slow
+def test_ray_workers_write_info_records_and_the_same_metrics(
+    config: ExperimentConfig, runs: list[Path], tmp_path: Path
+) -> None:
+    dirs = run_experiment(config, [0, 1], tmp_path, backend="ray", workers=2)
+    for local, remote in zip(runs, dirs, strict=True):
+        assert (remote / "metrics.json").read_bytes() == (local / "metrics.json").read_bytes()
+        log = (remote / "run.log").read_text()
+        assert f" INFO experiments.multirun: ts seed {remote.name[-1]}: params " in log
+        assert " INFO experiments.benchmarks.e1_timesliced_data: dated literature" in log
+        assert json.loads((remote / "timings.json").read_text())["peak_rss_scope"] == "seed"

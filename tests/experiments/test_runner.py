@@ -82,6 +82,9 @@ def test_ray_backend_with_two_workers_matches_the_local_run(
     assert (dirs[0] / "metrics.json").read_bytes() == (first_run / "metrics.json").read_bytes()
     table = aggregate(collect(dirs))
     assert set(table["count"]) == {2}
+    # Only the driver configures logging; the worker's seed log still holds INFO records.
+    for run_dir in dirs:
+        assert " INFO experiments.multirun: tiny seed " in (run_dir / "run.log").read_text()
 
 
 def test_unknown_backend_and_bad_config_are_clear_errors(tmp_path: Path) -> None:
