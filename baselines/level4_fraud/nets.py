@@ -48,8 +48,8 @@ def train_net(
     Only parameters with ``requires_grad`` are updated, so a LoRA-wrapped net trains its adapters.
     """
     generator = torch.Generator().manual_seed(seed)
-    xt = torch.as_tensor(x, dtype=torch.float32)
-    yt = torch.as_tensor(targets, dtype=torch.float32)
+    xt = torch.tensor(x, dtype=torch.float32)  # a copy: inputs may be read-only views
+    yt = torch.tensor(targets, dtype=torch.float32)
     params = [p for p in net.parameters() if p.requires_grad]
     optimiser = torch.optim.Adam(params, lr=lr)
     loss_fn = nn.BCEWithLogitsLoss()

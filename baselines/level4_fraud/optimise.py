@@ -16,6 +16,7 @@ import datetime as dt
 import io
 import json
 import logging
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,12 +34,12 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from baselines.level4_fraud import evaluation
-from baselines.level4_fraud.config import Level4Config, load_config
-from baselines.level4_fraud.data import day_slice
+from baselines.level4_fraud.config import ConfigError, Level4Config, load_config
+from baselines.level4_fraud.data import DataFormatError, MissingDataError, day_slice
 from baselines.level4_fraud.features import feature_names
 from baselines.level4_fraud.models import AmountRatios, make_model
 from baselines.level4_fraud.nets import FraudNet, n_parameters, predict, train_net
-from baselines.level4_fraud.task import build_features
+from baselines.level4_fraud.task import build_features, default_out_dir
 
 logger = logging.getLogger(__name__)
 
@@ -246,7 +247,7 @@ def table(rows: list[dict], k: int) -> str:
 def run_optimisation(config: str | Path | None = None, out_dir: str | Path | None = None) -> dict:
     """Run the three experiments; write optimisation.json and optimisation.md to ``out_dir``."""
     cfg = load_config(config)
-    out = Path(out_dir) if out_dir is not None else Path("runs/level4_fraud/optimisation")
+    out = Path(out_dir) if out_dir is not None else default_out_dir("level4_optimise")
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(1)
     d = prepare(cfg)
@@ -265,15 +266,20 @@ def run_optimisation(config: str | Path | None = None, out_dir: str | Path | Non
     return results
 
 
-def main(argv: list[str] | None = None) -> None:
-    """CLI entry point."""
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point; 2 on a user mistake (bad config, missing data)."""
     parser = argparse.ArgumentParser(prog="python -m baselines.level4_fraud.optimise")
-    parser.add_argument("--config", default=None)
-    parser.add_argument("--out", default=None)
+    parser.add_argument("--config", default=None, help="YAML config (default: packaged one)")
+    parser.add_argument("--out", default=None, help="output folder (default: runs/baselines/...)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    run_optimisation(args.config, args.out)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    try:
+        run_optimisation(args.config, args.out)
+    except (ConfigError, MissingDataError, DataFormatError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -30,3 +30,27 @@ def test_card_precision_removes_detected_cards():
     assert card_precision_at_k(test, scores, k=2) == pytest.approx(0.5)
     # k=1: day 0 card 1 (max label 1) -> 1; day 1: card 2 -> 0.
     assert card_precision_at_k(test, scores, k=1) == pytest.approx(0.5)
+
+
+def test_handbook_comparison_rounds_to_the_handbooks_three_decimals():
+    from baselines.level4_fraud.task import handbook_comparison
+
+    def metrics(auc: float, ap: float, cp: float) -> dict[str, float]:
+        name = "balanced_bagging_hgb"  # compared with the handbook's balanced bagging row
+        return {
+            f"test/{name}/auc_roc": auc,
+            f"test/{name}/average_precision": ap,
+            f"test/{name}/card_precision@100": cp,
+        }
+
+    # Handbook: 0.879 / 0.68 / 0.305. 0.8784 prints as 0.878 (short), 0.6796 as 0.680 and
+    # 0.3052 as 0.305 (both meet), 0.6794 as 0.679 (short).
+    assert handbook_comparison(metrics(0.8784, 0.6796, 0.3052), "balanced_bagging_hgb", 100) == {
+        "auc_roc": False,
+        "average_precision": True,
+        "card_precision@100": True,
+    }
+    verdict = handbook_comparison(metrics(0.9, 0.6794, 0.4), "balanced_bagging_hgb", 100)
+    assert verdict is not None and verdict["average_precision"] is False
+    assert handbook_comparison(metrics(0.9, 0.9, 0.9), "gradient_boosting", 100) is None
+    assert handbook_comparison(metrics(0.9, 0.9, 0.9), "balanced_bagging_hgb", 50) is None

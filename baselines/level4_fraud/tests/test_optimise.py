@@ -103,9 +103,13 @@ def test_full_optimisation_run(tmp_path: Path):
     assert int8["size_bytes"] < 0.45 * fp32["size_bytes"]
     assert abs(int8["auc_roc"] - fp32["auc_roc"]) < 0.01
     lora = {r["variant"]: r for r in results["lora"]}
-    assert (
-        lora["LoRA r=4 (peft)"]["trained_parameters"]
-        < 0.1 * (lora["full fine-tuning"]["trained_parameters"])
-    )
+    # Full fine-tuning trains all 19*128+128 + 128*64+64 + 64+1 = 10,881 weights; rank-4 LoRA on
+    # the same three layers 4 * ((19+128) + (128+64) + (64+1)) = 1,616, i.e. 14.9 %. The saving
+    # is small because the layers are small: LoRA costs r * (in + out) against in * out, and on
+    # the 64->1 output layer its 260 weights exceed the layer's own 65.
+    full, adapted = lora["full fine-tuning"], lora["LoRA r=4 (peft)"]
+    assert (full["trained_parameters"], adapted["trained_parameters"]) == (10_881, 1_616)
+    assert adapted["size_bytes"] < 0.5 * full["size_bytes"]  # the adapter is what ships
+    assert lora["LoRA r=4 merged"]["auc_roc"] == pytest.approx(adapted["auc_roc"], abs=1e-4)
     assert all(r["auc_roc"] > 0.8 for rows in results.values() for r in rows)
     assert "## lora" in (tmp_path / "optimisation.md").read_text()
