@@ -9,7 +9,9 @@ backend).
 
 The manifest's input checksums cover every data file the task read: files the task read
 without listing them in ``TaskOutput.inputs`` are found through `experiments.inputs`, added
-as ``unlisted:<path>`` and warned about (a task bug to fix, not a state to rely on).
+as ``unlisted:<path>`` and warned about (a task bug to fix, not a state to rely on). Tasks
+that cannot name their inputs (baseline levels) set ``inputs_from_reads``: their reads are
+listed as ``read:<path>`` without a warning.
 """
 
 from __future__ import annotations
@@ -133,16 +135,17 @@ def _with_unlisted(
 ) -> dict[str, Path]:
     inputs = dict(output.inputs)
     missing = unlisted(reads, inputs) if root is not None else []
-    if missing:
+    if missing and not output.inputs_from_reads:
         logger.warning(
             "task `%s` read data files it does not list in TaskOutput.inputs (added to the "
             "manifest as unlisted:*): %s",
             task,
             ", ".join(str(p) for p in missing),
         )
+    kind = "read" if output.inputs_from_reads else "unlisted"
     for path in missing:
         name = path.relative_to(root) if root and path.is_relative_to(root) else path
-        inputs[f"unlisted:{name}"] = path
+        inputs[f"{kind}:{name}"] = path
     return inputs
 
 

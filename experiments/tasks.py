@@ -31,9 +31,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 @dataclass
 class TaskOutput:
+    """What a task returns: metrics, the input files it read (role -> path) and series.
+
+    ``inputs_from_reads``: the task cannot name its inputs (a baseline level reads its own
+    files), so the runner lists every data file it saw the task read instead (see
+    `experiments.multirun`).
+    """
+
     metrics: dict[str, float]
     inputs: dict[str, Path] = field(default_factory=dict)
     series: dict[str, list[float]] = field(default_factory=dict)
+    inputs_from_reads: bool = False
 
 
 TaskFn = Callable[[dict[str, Any], int, Path], TaskOutput]
@@ -98,7 +106,10 @@ def _baseline(level: str) -> TaskFn:
             raise ExperimentError(f"task `baseline:{level}`: {exc}") from exc
         # Wall-clock measurements differ between identical runs: they stay in the level's own
         # artifacts/metrics.json and out of the metrics `experiments.reproduce` compares.
-        return TaskOutput(metrics={k: float(v) for k, v in metrics.items() if not is_timing(k)})
+        return TaskOutput(
+            metrics={k: float(v) for k, v in metrics.items() if not is_timing(k)},
+            inputs_from_reads=True,  # levels are self-contained: the runner records the reads
+        )
 
     return task
 

@@ -85,6 +85,8 @@ def test_experiment_cli_runs_level1_over_two_seeds_and_reproduces(tmp_path: Path
 
     result = reproduce(seeds[0], tmp_path / "rerun")
     assert result.identical, result.differences
+    # Penguins come from the palmerpenguins package, not the data directory: nothing to list.
+    assert json.loads((seeds[0] / "manifest.json").read_text())["inputs"] == {}
 
 
 def test_level3_timing_stays_out_of_the_compared_metrics(tmp_path: Path) -> None:
@@ -104,6 +106,10 @@ def test_level3_timing_stays_out_of_the_compared_metrics(tmp_path: Path) -> None
     assert metrics["batch/users"] == 60.0 and metrics["random/users_scored"] == 60.0
     used = yaml.safe_load((run_dir / "artifacts" / "config.resolved.yaml").read_text())
     assert used["split"]["seed"] == 3
+    # The level names no inputs; the runner checksums the data files it saw it read.
+    inputs = json.loads((run_dir / "manifest.json").read_text())["inputs"]
+    assert inputs and all(role.startswith("read:baselines/") for role in inputs), inputs
+    assert "does not list" not in (run_dir / "run.log").read_text()
 
 
 def test_a_bad_baseline_config_is_a_user_error(
