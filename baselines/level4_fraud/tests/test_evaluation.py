@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -33,7 +35,10 @@ def test_card_precision_removes_detected_cards():
 
 
 def test_handbook_comparison_rounds_to_the_handbooks_three_decimals():
-    from baselines.level4_fraud.task import handbook_comparison
+    from baselines.level4_fraud.config import SplitConfig
+    from baselines.level4_fraud.task import HANDBOOK_SPLIT, handbook_comparison
+
+    split = HANDBOOK_SPLIT
 
     def metrics(auc: float, ap: float, cp: float) -> dict[str, float]:
         name = "balanced_bagging_hgb"  # compared with the handbook's balanced bagging row
@@ -45,12 +50,17 @@ def test_handbook_comparison_rounds_to_the_handbooks_three_decimals():
 
     # Handbook: 0.879 / 0.68 / 0.305. 0.8784 prints as 0.878 (short), 0.6796 as 0.680 and
     # 0.3052 as 0.305 (both meet), 0.6794 as 0.679 (short).
-    assert handbook_comparison(metrics(0.8784, 0.6796, 0.3052), "balanced_bagging_hgb", 100) == {
+    assert handbook_comparison(
+        metrics(0.8784, 0.6796, 0.3052), "balanced_bagging_hgb", 100, split
+    ) == {
         "auc_roc": False,
         "average_precision": True,
         "card_precision@100": True,
     }
-    verdict = handbook_comparison(metrics(0.9, 0.6794, 0.4), "balanced_bagging_hgb", 100)
+    verdict = handbook_comparison(metrics(0.9, 0.6794, 0.4), "balanced_bagging_hgb", 100, split)
     assert verdict is not None and verdict["average_precision"] is False
-    assert handbook_comparison(metrics(0.9, 0.9, 0.9), "gradient_boosting", 100) is None
-    assert handbook_comparison(metrics(0.9, 0.9, 0.9), "balanced_bagging_hgb", 50) is None
+    good = metrics(0.9, 0.9, 0.9)
+    assert handbook_comparison(good, "gradient_boosting", 100, split) is None
+    assert handbook_comparison(good, "balanced_bagging_hgb", 50, split) is None
+    other_week = SplitConfig(train_start=dt.date(2018, 7, 18))
+    assert handbook_comparison(good, "balanced_bagging_hgb", 100, other_week) is None

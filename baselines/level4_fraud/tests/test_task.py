@@ -68,7 +68,8 @@ def test_run_on_another_week_from_its_config_alone(
     resolved = yaml.safe_load((out / "config.resolved.yaml").read_text())
     assert resolved["split"]["train_start"] == "2018-07-18"
     assert Level4Config.model_validate(resolved).models.names == ["logistic_regression"]
-    assert "| logistic_regression |" in (out / "results.md").read_text()
+    row = next(ln for ln in (out / "results.md").read_text().splitlines() if "logistic" in ln)
+    assert row.endswith("| - | - | - |")  # the handbook's numbers are for another week
 
 
 def test_command_prints_the_table_and_every_metric(other_week_run: tuple[Path, dict, str]):
