@@ -7,6 +7,7 @@ in both roles, and that its pins are the versions the tests ran with.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -16,11 +17,12 @@ import subprocess
 import sys
 import time
 import tomllib
-from importlib.metadata import version
+from importlib.metadata import packages_distributions, version
 from pathlib import Path
 
 import httpx
 import pandas as pd
+from packaging.utils import canonicalize_name
 
 from baselines.level4_fraud import data
 from baselines.level4_fraud.config import Level4Config
@@ -134,3 +136,38 @@ def test_image_pins_match_the_tested_versions():
         assert version(name) == pinned, name
         if name in declared:
             assert declared[name] == pinned, name
+
+
+def _imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            if node.module == "baselines.level4_fraud":  # from baselines.level4_fraud import data
+                names |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return names
+
+
+def test_image_installs_every_package_the_service_imports():
+    # Follow the level's own modules from serve.py; every third-party package they import
+    # must be pinned in the image (stdlib modules map to no distribution).
+    package = DOCKERFILE.parent
+    todo, seen, third_party = ["serve"], set(), set()
+    while todo:
+        module = todo.pop()
+        seen.add(module)
+        for name in _imports(package / f"{module}.py"):
+            if name.startswith("baselines.level4_fraud."):
+                own = name.split(".")[2]
+                if own not in seen and (package / f"{own}.py").is_file():
+                    todo.append(own)
+            elif not name.startswith("baselines"):
+                third_party.add(name.split(".")[0])
+    assert {"remote", "service", "online", "drift", "data"} <= seen
+    owners = packages_distributions()
+    needed = {canonicalize_name(d) for m in third_party for d in owners.get(m, [])}
+    pins = re.findall(r"^\s+([A-Za-z0-9_-]+)==", DOCKERFILE.read_text(), re.M)
+    assert "httpx" in needed
+    assert needed <= {canonicalize_name(p) for p in pins}
