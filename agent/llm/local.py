@@ -133,12 +133,18 @@ class LocalBackend:
             self._encode_pair(c, x, i)
             for i, (c, x) in enumerate(zip(contexts, continuations, strict=True))
         ]
+        # One forward pass per distinct token row. A causal model's prediction at the last
+        # context position does not depend on what follows, so requests with equal contexts
+        # and one-token continuations (" Yes" and " No" after the same question) share a pass
+        # over the context alone.
+        rows: dict[tuple[int, ...], list[int]] = {}
+        for index, (ctx, cont) in enumerate(pairs):
+            rows.setdefault(tuple(ctx) if len(cont) == 1 else tuple(ctx + cont), []).append(index)
+        keys = sorted(rows, key=len, reverse=True)  # similar lengths batch with less padding
         scores = [0.0] * len(pairs)
-        order = sorted(range(len(pairs)), key=lambda i: -sum(len(p) for p in pairs[i]))
-        for chunk in batches(order, self.config.batch_size, "LLM score"):
-            for index, score in zip(
-                chunk, self._score_batch([pairs[i] for i in chunk]), strict=True
-            ):
+        for chunk in batches(list(range(len(keys))), self.config.batch_size, "LLM score"):
+            requests = [[(i, *pairs[i]) for i in rows[keys[j]]] for j in chunk]
+            for index, score in self._score_batch([list(keys[j]) for j in chunk], requests):
                 scores[index] = score
         return scores
 
@@ -154,26 +160,30 @@ class LocalBackend:
             )
         return list(ctx), list(cont)
 
-    def _score_batch(self, pairs: list[tuple[list[int], list[int]]]) -> list[float]:
-        width = max(len(c) + len(x) for c, x in pairs)
+    def _score_batch(
+        self, rows: list[list[int]], requests: list[list[tuple[int, list[int], list[int]]]]
+    ) -> list[tuple[int, float]]:
+        """Score the ``(index, context, continuation)`` requests of each token row in one pass."""
+        width = max(len(tokens) for tokens in rows)
         pad = int(self.tokenizer.pad_token_id or 0)
-        ids = torch.full((len(pairs), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(pairs), width), dtype=torch.long)
-        for row, (ctx, cont) in enumerate(pairs):  # right padding: positions start at 0
-            ids[row, : len(ctx) + len(cont)] = torch.tensor(ctx + cont)
-            mask[row, : len(ctx) + len(cont)] = 1
+        ids = torch.full((len(rows), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for row, tokens in enumerate(rows):  # right padding: positions start at 0
+            ids[row, : len(tokens)] = torch.tensor(tokens)
+            mask[row, : len(tokens)] = 1
         scores = []
         with torch_threads(self.config.num_threads), torch.inference_mode():
             # Project only the continuation positions onto the vocabulary: the full logits
             # tensor (batch x length x 49k vocabulary) would take hundreds of MB.
             hidden = self.model.get_decoder()(input_ids=ids, attention_mask=mask)[0]
             head = self.model.get_output_embeddings()
-            for row, (ctx, cont) in enumerate(pairs):
-                # Token t is predicted by the hidden state at position t - 1.
-                positions = slice(len(ctx) - 1, len(ctx) + len(cont) - 1)
-                logprobs = torch.log_softmax(head(hidden[row, positions]).float(), dim=-1)
-                target = torch.tensor(cont).unsqueeze(1)
-                scores.append(float(logprobs.gather(1, target).sum()))
+            for row, row_requests in enumerate(requests):
+                for index, ctx, cont in row_requests:
+                    # Token t is predicted by the hidden state at position t - 1.
+                    positions = slice(len(ctx) - 1, len(ctx) + len(cont) - 1)
+                    logprobs = torch.log_softmax(head(hidden[row, positions]).float(), dim=-1)
+                    target = torch.tensor(cont).unsqueeze(1)
+                    scores.append((index, float(logprobs.gather(1, target).sum())))
         return scores
 
     def chat_model(self) -> BaseChatModel:

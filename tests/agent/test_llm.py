@@ -68,6 +68,19 @@ def test_loglikelihood_is_batch_invariant_and_additive(llm: LocalBackend) -> Non
     assert joint == pytest.approx(alone + rest, abs=1e-3)
 
 
+def test_one_token_answers_share_the_context_pass_exactly(llm: LocalBackend) -> None:
+    # " Yes" and " No" after one question are scored from one pass over the question; the
+    # reference is the model's own full forward pass over question + answer.
+    question = llm.format_chat("Is aspirin a drug? Answer yes or no.")
+    scores = llm.loglikelihood([question, question], ["Yes", "No"])
+    context = llm.tokenizer(question, add_special_tokens=False)["input_ids"]
+    for answer, score in zip(["Yes", "No"], scores, strict=True):
+        (token,) = llm.tokenizer(answer, add_special_tokens=False)["input_ids"]
+        with torch.inference_mode():
+            logits = llm.model(torch.tensor([[*context, token]])).logits[0, len(context) - 1]
+        assert score == pytest.approx(float(torch.log_softmax(logits, -1)[token]), abs=1e-4)
+
+
 def test_loglikelihood_rejects_mismatched_and_empty(llm: LocalBackend) -> None:
     with pytest.raises(ValueError, match="2 items but `continuations` has 1"):
         llm.loglikelihood(["a", "b"], ["c"])
