@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,9 +11,17 @@ import pytest
 
 MONITORING = Path(__file__).resolve().parents[1] / "monitoring"
 PROMTOOL = shutil.which("promtool")
-needs_promtool = pytest.mark.skipif(
-    PROMTOOL is None, reason="promtool not found: apt-get install -y prometheus"
-)
+
+
+@pytest.fixture(autouse=True)
+def _promtool_present() -> None:
+    """Skip without promtool, or fail under SCIDISCO_REQUIRE_SERVICES=1 (``make test``)."""
+    if PROMTOOL is not None:
+        return
+    reason = "promtool not found: apt-get install -y prometheus"
+    if os.environ.get("SCIDISCO_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"SCIDISCO_REQUIRE_SERVICES=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
 
 
 def _promtool(*args: str) -> subprocess.CompletedProcess:
@@ -23,7 +32,6 @@ def _promtool(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.promtool
-@needs_promtool
 def test_rules_file_is_valid():
     result = _promtool("check", "rules", "alerts.rules.yml")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -31,14 +39,12 @@ def test_rules_file_is_valid():
 
 
 @pytest.mark.promtool
-@needs_promtool
 def test_alerts_fire_on_breaking_series_and_stay_quiet_otherwise():
     result = _promtool("test", "rules", "alerts.test.yml")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.promtool
-@needs_promtool
 def test_a_wrong_expectation_fails(tmp_path: Path):
     # Guards against a vacuous test file: a wrong expected annotation must fail the run.
     text = (MONITORING / "alerts.test.yml").read_text()
