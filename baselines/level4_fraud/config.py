@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -46,6 +46,9 @@ class FeatureConfig(BaseModel):
     )
 
 
+# Features tried per split of a tree: a rule, a share of the inputs, or None for all of them.
+MaxFeatures = Literal["sqrt", "log2"] | Annotated[float, Field(gt=0, le=1)] | None
+
 ModelName = Literal[
     "logistic_regression",
     "random_forest",
@@ -75,15 +78,28 @@ class ModelsConfig(BaseModel):
     logreg_c: float = Field(1.0, gt=0, description="Inverse L2 strength of logistic regression.")
     rf_n_estimators: int = Field(100, ge=1, description="Trees in the random forest.")
     rf_max_depth: int | None = Field(None, description="Depth of forest trees (None: unbounded).")
+    rf_min_samples_leaf: int = Field(1, ge=1, description="Fewest training rows in a forest leaf.")
+    rf_max_features: MaxFeatures = Field(
+        "sqrt", description="Features tried per split of a forest tree (scikit-learn's default)."
+    )
+    rf_class_weight: Literal["balanced", "balanced_subsample"] | None = Field(
+        None, description="Class weights of the forest (None: every row weighs 1)."
+    )
     bb_n_estimators: int = Field(
         100, ge=1, description="Trees in balanced bagging (the handbook's: 100)."
     )
     bb_max_depth: int | None = Field(
         20, description="Depth of each bagged tree (the handbook's: 20; None: unbounded)."
     )
-    bb_max_features: Literal["sqrt", "log2"] | None = Field(
+    bb_max_features: MaxFeatures = Field(
         None,
         description="Features tried per split of each bagged tree (None: all, as the handbook).",
+    )
+    bb_min_samples_leaf: int = Field(
+        1, ge=1, description="Fewest rows in a bagged tree's leaf (the handbook's: 1)."
+    )
+    bb_replacement: bool = Field(
+        False, description="Undersample the majority class with replacement (the handbook: no)."
     )
     bb_sampling_strategy: float = Field(
         0.1,

@@ -60,12 +60,14 @@ def _balanced_bagging(
     n_estimators: int,
     sampling_strategy: float,
     cfg: ModelsConfig,
+    replacement: bool = False,
 ) -> BalancedBaggingClassifier:
     # Random undersampling of the majority class inside each bootstrap bag (imblearn default).
     return BalancedBaggingClassifier(
         estimator=estimator,
         n_estimators=n_estimators,
         sampling_strategy=sampling_strategy,
+        replacement=replacement,
         bootstrap=True,
         n_jobs=cfg.n_jobs,
         random_state=cfg.seed,
@@ -87,15 +89,24 @@ def make_model(name: str, cfg: ModelsConfig) -> Pipeline:
             RandomForestClassifier(
                 n_estimators=cfg.rf_n_estimators,
                 max_depth=cfg.rf_max_depth,
+                min_samples_leaf=cfg.rf_min_samples_leaf,
+                max_features=cfg.rf_max_features,
+                class_weight=cfg.rf_class_weight,
                 n_jobs=cfg.n_jobs,
                 random_state=cfg.seed,
             )
         )
     elif name == "balanced_bagging":
         tree = DecisionTreeClassifier(
-            max_depth=cfg.bb_max_depth, max_features=cfg.bb_max_features, random_state=cfg.seed
+            max_depth=cfg.bb_max_depth,
+            min_samples_leaf=cfg.bb_min_samples_leaf,
+            max_features=cfg.bb_max_features,
+            random_state=cfg.seed,
         )
-        steps.append(_balanced_bagging(tree, cfg.bb_n_estimators, cfg.bb_sampling_strategy, cfg))
+        bagging = _balanced_bagging(
+            tree, cfg.bb_n_estimators, cfg.bb_sampling_strategy, cfg, cfg.bb_replacement
+        )
+        steps.append(bagging)
     elif name == "balanced_bagging_hgb":
         hgb = HistGradientBoostingClassifier(
             max_iter=cfg.bbh_max_iter, learning_rate=cfg.bbh_learning_rate, random_state=cfg.seed

@@ -1,10 +1,10 @@
-"""The default run against the handbook's published numbers (slow: about 3 minutes).
+"""The default run against the handbook's published numbers (slow: about 2.5 minutes).
 
 Each model is compared with its handbook row measure by measure, both rounded to the
 handbook's 3 decimals. The settings were chosen on the validation split (tune.py), never on the
 test week, and the verdicts below are what the default run gives: where a model falls short
-(random forest's AUC ROC, balanced bagging's three, the gradient-boosting bags' AUC ROC and
-card precision), the test says so, and fails if that changes in either direction.
+(random forest's AUC ROC, both balanced baggings' AUC ROC and card precision), the test says
+so, and fails if that changes in either direction.
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ AUC, AP, CP = "auc_roc", "average_precision", "card_precision@100"
 VERDICTS = {
     "logistic_regression": {AUC: True, AP: True, CP: True},
     "random_forest": {AUC: False, AP: True, CP: True},
-    "balanced_bagging": {AUC: False, AP: False, CP: False},
+    "balanced_bagging": {AUC: False, AP: True, CP: False},
     "balanced_bagging_hgb": {AUC: False, AP: True, CP: False},
 }
 # The default run's test-week numbers (seed 0), as in the README.
 MEASURED = {
     "logistic_regression": (0.876, 0.658, 0.291),
-    "random_forest": (0.861, 0.685, 0.291),
-    "balanced_bagging": (0.860, 0.676, 0.291),
+    "random_forest": (0.855, 0.687, 0.290),
+    "balanced_bagging": (0.869, 0.686, 0.293),
     "balanced_bagging_hgb": (0.875, 0.693, 0.297),
 }
 
