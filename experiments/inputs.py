@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 _lock = threading.Lock()
-_active: list[tuple[str, set[str]]] = []  # (root prefix ending in os.sep, paths read)
+# (root prefixes ending in os.sep: as given and with links resolved, paths read)
+_active: list[tuple[tuple[str, ...], set[str]]] = []
 _installed = False
 
 
@@ -42,16 +43,25 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
     if not isinstance(path, str) or not _is_read(mode, flags):
         return
     full = os.path.abspath(path)
+    real: str | None = None
     with _lock:
-        for prefix, found in _active:
-            if full.startswith(prefix):
+        for prefixes, found in _active:
+            if full.startswith(prefixes):
                 found.add(full)
+                continue
+            if real is None:
+                real = os.path.realpath(full)
+            if real.startswith(prefixes):
+                found.add(real)
 
 
 @contextmanager
 def record_reads(root: str | os.PathLike[str]) -> Iterator[set[str]]:
     """Collect the absolute paths of files under ``root`` opened for reading in the block.
 
+    A file counts whether it is opened through ``root`` as given, through ``root`` with links
+    resolved, or through a link into it (``../shared`` may be a symbolic link, and a reader
+    may or may not resolve the paths it opens).
     The audit hook is installed once per process (hooks cannot be removed) and does nothing
     while no recorder is active.
     """
@@ -60,7 +70,11 @@ def record_reads(root: str | os.PathLike[str]) -> Iterator[set[str]]:
         if not _installed:
             sys.addaudithook(_hook)
             _installed = True
-        entry = (os.path.join(os.path.abspath(os.fspath(root)), ""), set[str]())
+        given = os.path.abspath(os.fspath(root))
+        prefixes = tuple(
+            dict.fromkeys(os.path.join(p, "") for p in (given, os.path.realpath(given)))
+        )
+        entry = (prefixes, set[str]())
         _active.append(entry)
     try:
         yield entry[1]

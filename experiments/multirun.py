@@ -143,8 +143,9 @@ def _with_unlisted(
             ", ".join(str(p) for p in missing),
         )
     kind = "read" if output.inputs_from_reads else "unlisted"
+    real_root = root.resolve() if root else None  # `unlisted` gives paths with links resolved
     for path in missing:
-        name = path.relative_to(root) if root and path.is_relative_to(root) else path
+        name = path.relative_to(real_root) if real_root and path.is_relative_to(real_root) else path
         inputs[f"{kind}:{name}"] = path
     return inputs
 

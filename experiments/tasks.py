@@ -63,6 +63,9 @@ def _discovery(params: dict[str, Any], seed: int, run_dir: Path) -> TaskOutput:
     from experiments.runner import run
 
     config = validate_config({**params, "seed": seed}, source="params")
+    if not config.review_db:  # the seed's own review store, not one under the current folder
+        review_db = f"sqlite:///{(run_dir / 'review.sqlite').resolve()}"
+        config = config.model_copy(update={"review_db": review_db})
     result = run(config, run_dir=run_dir / "discovery", progress=False)
     return TaskOutput(metrics=result.metrics, inputs=result.loop.inputs, series=result.loop.curves)
 

@@ -125,6 +125,37 @@ def test_record_reads_sees_reads_under_the_root_only(data_dir: Path, tmp_path: P
     assert unlisted(reads, {}) == [terms]
 
 
+@pytest.mark.parametrize("opened", ["through the link", "resolved"])
+def test_reads_through_a_linked_data_directory_are_named_under_it(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    data_dir: Path,
+    warning_root: None,
+    opened: str,
+) -> None:
+    # CI's ../shared may be a symbolic link; the data root may be given through it or
+    # resolved, and a task may open files either way.
+    link = tmp_path / "shared"
+    link.symlink_to(data_dir.resolve(), target_is_directory=True)
+    for root in (link, data_dir.resolve()):
+        monkeypatch.setenv("SCIDISCO_DATA", str(root))
+        terms = link / "bio/mesh/terms.tsv"
+        path = terms if opened == "through the link" else terms.resolve()
+
+        def reader(
+            params: dict[str, Any], seed: int, run_dir: Path, path: Path = path
+        ) -> TaskOutput:
+            return TaskOutput(
+                metrics={"lines": float(path.read_text().count("\n"))}, inputs_from_reads=True
+            )
+
+        monkeypatch.setitem(tasks.TASKS, "reader", reader)
+        config = ExperimentConfig(name="r", task="reader", threads=1)
+        run_dir = run_seed(config, 0, tmp_path / f"{root.name}-seed-0")
+        inputs = json.loads((run_dir / "manifest.json").read_text())["inputs"]
+        assert list(inputs) == ["read:bio/mesh/terms.tsv"], root
+
+
 @pytest.mark.parametrize("path", sorted(CONFIGS.glob("e*.yaml")), ids=lambda p: p.stem)
 def test_every_shipped_benchmark_config_resolves_and_round_trips(path: Path) -> None:
     config = load_experiment(path)

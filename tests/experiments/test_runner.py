@@ -50,6 +50,7 @@ def test_same_config_and_seed_give_byte_identical_metrics(first_run: Path, tmp_p
     assert not any(key.startswith("time") for key in metrics)
     manifest = json.loads((first_run / "manifest.json").read_text())
     assert manifest["threads"] == 1 and manifest["seeds"] == [0]
+    assert (first_run / "review.sqlite").is_file()  # each seed's own review store
 
 
 @pytest.mark.slow

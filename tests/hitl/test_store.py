@@ -74,6 +74,18 @@ def test_rerecording_changed_content_updates_machine_fields_not_reviewer_state(
     assert service.list_hypotheses(loaded, Filters(run="run-1")).total == N_SLICE
 
 
+def test_a_run_mixing_changed_and_new_hypotheses_links_them_all(
+    db_url: str, hyps: list[Hypothesis]
+) -> None:
+    # The second run updates three stored hypotheses and adds new ones in one flush: its
+    # run links must still be inserted after the rows they point to (foreign keys on).
+    service.record_run(db_url, "run-1", hyps[:10])
+    changed = [h.model_copy(update={"scores": {"final": 0.9}}) for h in hyps[:3]]
+    assert service.record_run(db_url, "run-2", [*changed, *hyps[10:]]) == N_SLICE - 7
+    assert service.list_hypotheses(db_url, Filters(run="run-2")).total == N_SLICE - 7
+    assert service.list_hypotheses(db_url, Filters(run="run-1")).total == 10
+
+
 @pytest.mark.parametrize(
     ("filters", "expected"),
     [
