@@ -35,9 +35,9 @@ from experiments.tables import aggregate, collect
 Cell = Callable[[str], str]
 
 
-def _columns(budgets: Sequence[int]) -> list[tuple[str, str]]:
+def _columns(budgets: Sequence[int], per_seed_tests: bool = True) -> list[tuple[str, str]]:
     top = max(budgets)
-    return [
+    columns = [
         *((f"found@{b}", f"eval/{{p}}/discoveries@{b}") for b in budgets),
         ("AUC", "eval/{p}/auc"),
         (f"permuted found@{top}", f"control_permuted/{{p}}/discoveries@{top}"),
@@ -46,10 +46,14 @@ def _columns(budgets: Sequence[int]) -> list[tuple[str, str]]:
         ("drop 95% CI", "control_permuted/{p}/auc_drop_ci"),
         ("Wilcoxon p", "control_permuted/{p}/auc_drop_wilcoxon_p"),
     ]
+    # Per-seed CIs and p-values do not average: across seeds the test has its own table.
+    return columns if per_seed_tests else columns[:-2]
 
 
-def _rows(policies: Sequence[str], budgets: Sequence[int], cell: Cell) -> list[str]:
-    columns = _columns(budgets)
+def _rows(
+    policies: Sequence[str], budgets: Sequence[int], cell: Cell, per_seed_tests: bool = True
+) -> list[str]:
+    columns = _columns(budgets, per_seed_tests)
     lines = [
         "| policy | " + " | ".join(name for name, _ in columns) + " |",
         "|---|" + "---|" * len(columns),
@@ -144,15 +148,12 @@ def summarize(run_dirs: list[Path]) -> str:
     )
 
     def cell(key: str) -> str:
-        # Per-seed CIs and p-values do not average: the across-seed test follows the table.
-        if key.endswith(("_ci", "_wilcoxon_p")):
-            return "below"
         return f"{stats[key][0]:.3f} ± {stats[key][1]:.3f}" if key in stats else "-"
 
     means = {k: v[0] for k, v in stats.items()}
     seeds = int(table["count"].max())
     lines = [_header(means) + f"; mean ± sd over {seeds} seeds", ""]
-    lines += _rows(policies, budgets, cell)
+    lines += _rows(policies, budgets, cell, per_seed_tests=False)
     lines += ["", *control_test(run_dirs, [p for p in policies if p != "oracle"])]
     return "\n".join(lines) + "\n"
 
