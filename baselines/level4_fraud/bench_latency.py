@@ -41,7 +41,8 @@ WARMUP = 100
 PARTS = ("end_to_end", "in_service", "reference_health")
 
 
-def _wait_ready(url: str, process: subprocess.Popen, timeout_s: float = 300) -> None:
+def wait_ready(url: str, process: subprocess.Popen, timeout_s: float = 300) -> None:
+    """Poll ``url``/ready until it answers 200; raise if ``process`` exits or time runs out."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -141,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     env = os.environ | {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     server = subprocess.Popen(_server_command(args, start.isoformat(), args.port), env=env)
     try:
-        _wait_ready(url, server)
+        wait_ready(url, server)
         begin = time.perf_counter()
         times = measure(url, rows, args.max_s)
         seconds = time.perf_counter() - begin

@@ -15,7 +15,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import tomllib
 from importlib.metadata import packages_distributions, version
 from pathlib import Path
@@ -25,6 +24,7 @@ import pandas as pd
 from packaging.utils import canonicalize_name
 
 from baselines.level4_fraud import data
+from baselines.level4_fraud.bench_latency import wait_ready
 from baselines.level4_fraud.config import Level4Config
 
 DOCKERFILE = Path(__file__).resolve().parents[1] / "Dockerfile"
@@ -59,19 +59,6 @@ def _start(port: int, **env: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(dockerfile_command(), cwd=REPO_ROOT, env=full)
 
 
-def _wait(url: str, process: subprocess.Popen[bytes], timeout_s: float = 180) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"service exited with {process.returncode}"
-        try:
-            if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError(f"{url} not ready after {timeout_s} s")
-
-
 def _stop(process: subprocess.Popen[bytes]) -> bool:
     process.terminate()
     try:
@@ -95,8 +82,8 @@ def test_image_command_serves_in_both_roles(
     scorer = _start(scorer_port, L4_FEATURES_URL=store_url, **shared)
     stopped = []
     try:
-        _wait(store_url, store)
-        _wait(scorer_url, scorer)
+        wait_ready(store_url, store, timeout_s=180)
+        wait_ready(scorer_url, scorer, timeout_s=180)
         first = l4_shipped[l4_shipped["TX_DATETIME"] >= pd.Timestamp(l4_config.split.test_start)]
         row = first.iloc[0]
         payment = {
