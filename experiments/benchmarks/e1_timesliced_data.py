@@ -90,6 +90,23 @@ def _year(path: Path, line: int, column: str, value: str | None) -> int:
         ) from None
 
 
+def _pair(path: Path, line: int, row: dict[str, str], label: Label, gold: str | None) -> DatedPair:
+    """One row as a pair; ``gold`` is its ``gold.year`` cell (empty or NA: none)."""
+    year = _year(path, line, "year", row["year"])
+    gold_year = _year(path, line, "gold.year", gold) if gold and gold != "NA" else None
+    return DatedPair(
+        PREFIX + row["c1"],
+        PREFIX + row["c2"],
+        row["term.c1"],
+        row["term.c2"],
+        year,
+        label,
+        gold_year,
+        path.name,
+        line,
+    )
+
+
 def read_annotated(path: Path) -> list[DatedPair]:
     """The annotated pairs; ``discovery`` must be yes, no or maybe."""
     pairs = []
@@ -99,39 +116,14 @@ def read_annotated(path: Path) -> list[DatedPair]:
             raise TimeSliceDataError(
                 f"{path}, line {line}: `discovery` must be yes, no or maybe, got {label!r}"
             )
-        gold = row["gold.year"]
-        pairs.append(
-            DatedPair(
-                PREFIX + row["c1"],
-                PREFIX + row["c2"],
-                row["term.c1"],
-                row["term.c2"],
-                _year(path, line, "year", row["year"]),
-                label,  # type: ignore[arg-type]  # checked just above
-                _year(path, line, "gold.year", gold) if gold and gold != "NA" else None,
-                path.name,
-                line,
-            )
-        )
+        # The label was checked just above.
+        pairs.append(_pair(path, line, row, label, row["gold.year"]))  # type: ignore[arg-type]
     return pairs
 
 
 def read_discoveries(path: Path) -> list[DatedPair]:
     """The ND known discoveries, labelled ``known``."""
-    return [
-        DatedPair(
-            PREFIX + row["c1"],
-            PREFIX + row["c2"],
-            row["term.c1"],
-            row["term.c2"],
-            _year(path, line, "year", row["year"]),
-            "known",
-            None,
-            path.name,
-            line,
-        )
-        for line, row in _rows(path, _DISCOVERIES)
-    ]
+    return [_pair(path, line, row, "known", None) for line, row in _rows(path, _DISCOVERIES)]
 
 
 @dataclass
