@@ -186,12 +186,8 @@ def record(session: Session, run_id: str, hypotheses: Iterable[Hypothesis]) -> i
             before = _summary(row)
             _apply(row, h, digest, run_id)
             _audit(session, "machine_update", hid, before, _summary(row), run_id)
-    # RunHypothesis has foreign keys but no relationship() to order its INSERT after the rows
-    # it points to; with updated rows in the same flush the unit of work may put it first.
-    session.flush()
-    session.add_all(
-        RunHypothesis(run_id=run_id, hypothesis_id=hid) for hid in ids if hid not in linked
-    )
+        if hid not in linked:
+            session.add(RunHypothesis(run_id=run_id, hypothesis_id=hid))
     logger.info("recorded %d hypotheses for run %s", len(unique), run_id)
     return len(unique)
 

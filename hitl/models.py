@@ -116,6 +116,10 @@ class RunHypothesis(Base):
     hypothesis_id: Mapped[str] = mapped_column(
         ForeignKey("hypotheses.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    # Never loaded by the app: they tell the unit of work to insert the run and the hypothesis
+    # before a link to them, whatever else the same flush holds.
+    run: Mapped[Run] = relationship()
+    hypothesis: Mapped[HypothesisRow] = relationship()
 
 
 class HypothesisRow(Base):
