@@ -62,6 +62,7 @@ def record_reads(root: str | os.PathLike[str]) -> Iterator[set[str]]:
     A file counts whether it is opened through ``root`` as given, through ``root`` with links
     resolved, or through a link into it (``../shared`` may be a symbolic link, and a reader
     may or may not resolve the paths it opens).
+
     The audit hook is installed once per process (hooks cannot be removed) and does nothing
     while no recorder is active.
     """
