@@ -96,6 +96,20 @@ class MeshVocabulary:
                 parents.add(self._by_tree[head])
         return parents
 
+    def classes(self, mesh_id: str, depth: int) -> set[str]:
+        """The descriptors ``depth`` levels from the top above (or at) each of the id's trees.
+
+        ``depth=2`` gives e.g. Liver Diseases (C06.552) for Hepatitis (C06.552.380): the
+        broad class an entity belongs to. A tree position shallower than ``depth`` gives none.
+
+        Raises:
+            ValueError: ``depth`` is below 1.
+        """
+        if depth < 1:
+            raise ValueError(f"`depth` counts tree levels from 1, got {depth}")
+        heads = {".".join(t.split(".")[:depth]) for t in self.tree_numbers(mesh_id)}
+        return {self._by_tree[h] for h in heads if h.count(".") == depth - 1 and h in self._by_tree}
+
     def ancestors(self, mesh_id: str) -> set[str]:
         """Every id above ``mesh_id`` in any tree, not including itself."""
         found: set[str] = set()

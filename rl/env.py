@@ -10,21 +10,23 @@ Observation (float32, shape ``(max_candidates * (len(score_keys) + 5) + 1,)``), 
 * each configured score, min-max normalised within the pool (0.5 when all are equal,
   0 for a missing score or a padding slot);
 * ``tested`` (0/1) and ``outcome`` (+1 confirmed, -1 refuted, 0 untested or undecided);
-* feedback: the number of confirmed and of refuted tested candidates that share an entity
-  (subject, object or intermediate) with this one, divided by ``budget``;
+* feedback: the number of confirmed and of refuted tested candidates that share a group
+  with this one, divided by ``budget``; a candidate's groups are its subject, object and
+  intermediate ids and, when the environment is given ``categories``, the classes of its
+  subject and object (e.g. a disease's MeSH organ system);
 * ``present`` (1 for a real candidate, 0 for padding);
 
 then the remaining budget as a fraction of ``budget``.
 
 The info dict (for rule-based policies) holds, in slot order: ``ids`` (hypothesis ids),
-``entities`` (each candidate's subject, object and intermediate ids), ``tested``, ``outcomes``
+``entities`` (each candidate's groups, as above), ``tested``, ``outcomes``
 (+1/-1/0), raw ``scores`` by key, ``discoveries`` so far and the last ``outcome``. The
 hypotheses themselves are ``env.candidates``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -104,6 +106,10 @@ class HypothesisSelectionEnv(gym.Env[np.ndarray, np.int64]):
         lab: answers the tests.
         budget: number of tests per episode.
         config: observation layout and reward; default `EnvConfig.for_pools(pools)`.
+        categories: entity id -> ids of the classes it belongs to. Candidates whose subject
+            or object share a class are linked in the feedback features as if they shared
+            an entity: a toxicologist who confirms that a drug harms the liver looks at its
+            other liver outcomes next. Default: no classes.
     """
 
     metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012 (gymnasium declares it so)
@@ -114,6 +120,7 @@ class HypothesisSelectionEnv(gym.Env[np.ndarray, np.int64]):
         lab: Lab,
         budget: int,
         config: EnvConfig | None = None,
+        categories: Mapping[str, Collection[str]] | None = None,
     ) -> None:
         if not pools or any(len(p) == 0 for p in pools):
             raise ValueError("`pools` must be a non-empty list of non-empty hypothesis lists")
@@ -128,6 +135,7 @@ class HypothesisSelectionEnv(gym.Env[np.ndarray, np.int64]):
             )
         self.pools = [list(p) for p in pools]
         self.lab, self.budget = lab, budget
+        self.categories = categories or {}
         n, f = self.config.max_candidates, self.config.n_features
         self.observation_space = spaces.Box(-1.0, 1.0, shape=(n * f + 1,), dtype=np.float32)
         self._space = _MaskedDiscrete(n)
@@ -203,13 +211,13 @@ class HypothesisSelectionEnv(gym.Env[np.ndarray, np.int64]):
         self._scores = _minmax(self._raw_scores[:count], n)
         # Plain tuples, not the Hypothesis objects: SB3 deep-copies every info dict.
         self._ids = tuple(h.id for h in self.candidates)
-        groups = [entity_ids(h) for h in self.candidates]
+        groups = [candidate_groups(h, self.categories) for h in self.candidates]
         if self.config.drop_pool_wide_entities and count > 1:
             pool_wide = set.intersection(*groups)
             groups = [g - pool_wide for g in groups]
         self._entities = tuple(tuple(sorted(g)) for g in groups)
         self._links = np.zeros((n, n), dtype=np.float32)
-        self._links[:count, :count] = _link_matrix(groups)
+        self._links[:count, :count] = link_matrix(groups)
         self._space.valid = self.action_masks()
 
     def _check_action(self, action: Any) -> int:
@@ -273,12 +281,24 @@ def entity_ids(hypothesis: Hypothesis) -> set[str]:
     return ids
 
 
+def candidate_groups(
+    hypothesis: Hypothesis, categories: Mapping[str, Collection[str]] | None = None
+) -> set[str]:
+    """`entity_ids` plus the classes ``categories`` gives its subject and object."""
+    groups = entity_ids(hypothesis)
+    if categories:
+        groups.update(categories.get(hypothesis.subject.id, ()))
+        groups.update(categories.get(hypothesis.object.id, ()))
+    return groups
+
+
 def shared_entities(candidates: Sequence[Hypothesis]) -> np.ndarray:
     """Square 0/1 matrix: 1 where two distinct candidates share at least one entity id."""
-    return _link_matrix([entity_ids(h) for h in candidates])
+    return link_matrix([entity_ids(h) for h in candidates])
 
 
-def _link_matrix(groups: Sequence[set[str]]) -> np.ndarray:
+def link_matrix(groups: Sequence[Collection[str]]) -> np.ndarray:
+    """Square 0/1 matrix: 1 where two distinct members of ``groups`` share an element."""
     # Through a (candidates x entities) incidence matrix: pools of 100+ candidates would
     # otherwise cost 10^4 set intersections at every reset.
     column = {e: i for i, e in enumerate(sorted(set().union(*groups)))}

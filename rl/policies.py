@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "FeedbackGreedyPolicy",
     "GreedyPolicy",
     "MaskablePPOPolicy",
     "Policy",
@@ -71,6 +72,17 @@ def _argmax_masked(values: np.ndarray, mask: np.ndarray, tiebreak: np.ndarray | 
     return int(slots[order[0]])
 
 
+def _score_column(info: dict[str, Any], key: str) -> np.ndarray:
+    """The raw score ``key`` per slot (NaN where missing); KeyError if the env lacks it."""
+    scores = info["scores"].get(key)
+    if scores is None:
+        raise KeyError(
+            f"score {key!r} is not in the environment's `score_keys` "
+            f"{sorted(info['scores'])}; add it to EnvConfig.score_keys"
+        )
+    return np.asarray(scores, dtype=float)
+
+
 class RandomPolicy:
     """Uniformly random among untested candidates."""
 
@@ -98,12 +110,7 @@ class GreedyPolicy:
         pass
 
     def select(self, obs: np.ndarray, mask: np.ndarray, info: dict[str, Any]) -> int:
-        scores = info["scores"].get(self.score_key)
-        if scores is None:
-            raise KeyError(
-                f"score {self.score_key!r} is not in the environment's `score_keys` "
-                f"{sorted(info['scores'])}; add it to EnvConfig.score_keys"
-            )
+        scores = _score_column(info, self.score_key)
         return _argmax_masked(np.nan_to_num(scores, nan=-np.inf), mask, None)
 
 
@@ -200,3 +207,68 @@ class ThompsonPolicy(_GroupBandit):
         for slot, members in enumerate(groups):
             values[slot] = float(np.mean([draws[g] for g in members]))
         return _argmax_masked(values, mask, self.tiebreak(info))
+
+
+class FeedbackGreedyPolicy:
+    """Greedy by score, moved by the outcomes of this episode's linked tests.
+
+    A candidate's value is its ``score_key`` min-max scaled within the pool (0 to 1), plus
+    ``bonus`` for every confirmed tested candidate it shares a group with (``info["entities"]``:
+    an entity, an intermediate or a class) and minus ``penalty`` for every refuted one. With
+    both weights 0 it is `GreedyPolicy`; `fit` chooses them on training pools. Ties go to the
+    higher score, then the lowest slot.
+    """
+
+    def __init__(self, score_key: str, bonus: float = 0.3, penalty: float = 0.0) -> None:
+        if bonus < 0 or penalty < 0:
+            raise ValueError(f"`bonus` and `penalty` must be >= 0, got {bonus}, {penalty}")
+        self.score_key, self.bonus, self.penalty = score_key, bonus, penalty
+        self.name = f"greedy_feedback:{score_key}"
+        self._pool: tuple[Any, np.ndarray] | None = None  # (ids, link matrix) of this pool
+
+    def reset(self, seed: int | None = None) -> None:
+        self._pool = None
+
+    def select(self, obs: np.ndarray, mask: np.ndarray, info: dict[str, Any]) -> int:
+        scores = _score_column(info, self.score_key)
+        finite = np.isfinite(scores)
+        prior = np.zeros_like(scores)
+        if finite.any():
+            low, high = scores[finite].min(), scores[finite].max()
+            prior[finite] = (scores[finite] - low) / (high - low) if high > low else 0.5
+        links = self._links(info)
+        outcomes = np.asarray(info["outcomes"])
+        values = prior + links @ (self.bonus * (outcomes > 0) - self.penalty * (outcomes < 0))
+        return _argmax_masked(values, mask, np.where(finite, scores, -np.inf))
+
+    def _links(self, info: dict[str, Any]) -> np.ndarray:
+        from rl.env import link_matrix  # rl.env imports gymnasium; the baselines need not
+
+        if self._pool is None or self._pool[0] is not info["ids"]:
+            groups: Sequence[Sequence[str]] = info["entities"]
+            links = np.zeros((len(info["tested"]),) * 2)
+            links[: len(groups), : len(groups)] = link_matrix(groups)
+            self._pool = (info["ids"], links)
+        return self._pool[1]
+
+    @classmethod
+    def fit(
+        cls,
+        score_key: str,
+        episode_aucs: Any,
+        bonuses: Iterable[float] = (0.0, 0.1, 0.2, 0.3, 0.5, 1.0),
+        penalties: Iterable[float] = (0.0, 0.02, 0.05),
+    ) -> FeedbackGreedyPolicy:
+        """The weights with the largest mean discovery AUC on training pools.
+
+        Args:
+            score_key: the prior score.
+            episode_aucs: ``policy -> mean AUC``, run on training pools only (e.g.
+                ``lambda p: rl.evaluate.evaluate(p, train_pools, lab, budget).auc.mean()``).
+            bonuses, penalties: the grid; ties go to the smaller weights (first in the grid).
+        """
+        grid = [(b, p) for b in sorted(bonuses) for p in sorted(penalties)]
+        scored = [(float(episode_aucs(cls(score_key, b, p))), -i) for i, (b, p) in enumerate(grid)]
+        best = grid[-max(scored)[1]]
+        logger.info("greedy_feedback: bonus %.2f, penalty %.2f on training pools", *best)
+        return cls(score_key, *best)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,7 @@ class MaskablePPOPolicy:
         config: EnvConfig | None = None,
         progress: bool = False,
         policy: str | type[MaskableActorCriticPolicy] = "MlpPolicy",
+        categories: Mapping[str, Collection[str]] | None = None,
         **ppo_kwargs: Any,
     ) -> MaskablePPOPolicy:
         """Train on ``pools`` for ``timesteps`` environment steps (CPU, single process).
@@ -102,10 +103,12 @@ class MaskablePPOPolicy:
             progress: show a progress bar.
             policy: SB3's ``"MlpPolicy"`` (one MLP over the flat observation) or a policy
                 class, e.g. `rl.slot_policy.SlotPolicy` (with its ``policy_kwargs``).
+            categories: entity classes linking candidates (`HypothesisSelectionEnv`); give
+                evaluation the same.
             **ppo_kwargs: override `PPO_DEFAULTS` (e.g. ``n_steps``, ``learning_rate``).
         """
         config = config or EnvConfig.for_pools(pools)
-        env = HypothesisSelectionEnv(pools, lab, budget, config)
+        env = HypothesisSelectionEnv(pools, lab, budget, config, categories)
         env.reset(seed=seed)
         torch.set_num_threads(1)  # tiny networks: threads cost more than they give
         model = MaskablePPO(

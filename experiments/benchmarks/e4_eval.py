@@ -15,12 +15,19 @@ import numpy as np
 from experiments.benchmarks.e4_pools import TargetPools
 from rl.env import EnvConfig, HypothesisSelectionEnv
 from rl.labs import Lab
-from rl.policies import GreedyPolicy, Policy, RandomPolicy, ThompsonPolicy, UCBPolicy
+from rl.policies import (
+    FeedbackGreedyPolicy,
+    GreedyPolicy,
+    Policy,
+    RandomPolicy,
+    ThompsonPolicy,
+    UCBPolicy,
+)
 from rl.ppo import MaskablePPOPolicy
 from rl.slot_policy import SlotPolicy, slot_policy_kwargs
 
 BASELINES = ("random", "greedy", "ucb", "thompson")
-LEARNED = ("ppo", "ppo_slot")
+LEARNED = ("greedy_feedback", "ppo", "ppo_slot")  # fitted on the training targets
 POLICIES = (*BASELINES, *LEARNED, "oracle")
 
 
@@ -62,21 +69,45 @@ def baseline(name: str, seed: int, score_key: str, ucb_c: float) -> Policy:
 
 def train_learned(
     name: str,
-    pools: Sequence[Sequence[Any]],
+    train: TargetPools,
     lab: Lab,
     budget: int,
     timesteps: int,
     seed: int,
     config: EnvConfig,
     ppo_kwargs: dict[str, Any],
-) -> MaskablePPOPolicy:
-    """MaskablePPO with SB3's flat MLP (``ppo``) or with the slot-shared network (``ppo_slot``)."""
+) -> Policy:
+    """A policy fitted on the training targets' pools with the true lab.
+
+    ``greedy_feedback``: `FeedbackGreedyPolicy` with the weights that find the most there
+    (episodes seeded like the evaluation's); ``ppo``: MaskablePPO with SB3's flat MLP;
+    ``ppo_slot``: MaskablePPO with the slot-shared network.
+    """
+    if name == "greedy_feedback":
+        seeds = [seed * 1000 + e for e in range(2)]
+
+        def train_auc(policy: Policy) -> float:
+            curves = discovery_curves(policy, train, lab, budget, seeds, config)
+            return float(curves[..., :budget].mean())
+
+        return FeedbackGreedyPolicy.fit("ranker", train_auc)
+    pools, categories = train.pools, train.categories
     if name == "ppo":
-        return MaskablePPOPolicy.train(pools, lab, budget, timesteps, seed, config, **ppo_kwargs)
+        return MaskablePPOPolicy.train(
+            pools, lab, budget, timesteps, seed, config, categories=categories, **ppo_kwargs
+        )
     if name == "ppo_slot":
         kwargs = ppo_kwargs | {"policy_kwargs": slot_policy_kwargs(config)}
         return MaskablePPOPolicy.train(
-            pools, lab, budget, timesteps, seed, config, policy=SlotPolicy, **kwargs
+            pools,
+            lab,
+            budget,
+            timesteps,
+            seed,
+            config,
+            policy=SlotPolicy,
+            categories=categories,
+            **kwargs,
         )
     raise ValueError(f"unknown learned policy {name!r}; known: {', '.join(LEARNED)}")
 
@@ -91,10 +122,11 @@ def discovery_curves(
 ) -> np.ndarray:
     """True discoveries after each test, shape (n_pools, n_seeds, budget).
 
-    ``lab`` answers the policy; the count uses ``pools.truth``. A pool smaller than the
-    budget keeps its last count.
+    ``lab`` answers the policy; the count uses ``pools.truth``. Candidates are linked
+    through ``pools.categories`` as well as shared entities. A pool smaller than the budget
+    keeps its last count.
     """
-    env = HypothesisSelectionEnv(pools.pools, lab, budget, config)
+    env = HypothesisSelectionEnv(pools.pools, lab, budget, config, pools.categories)
     curves = np.zeros((len(pools.pools), len(seeds), budget))
     for p in range(len(pools.pools)):
         for s, seed in enumerate(seeds):

@@ -5,18 +5,22 @@ the hypotheses' ``ranker`` score is its decision value.
 
 The setting is E1's (see `experiments.benchmarks.e1_ranking`): candidates and features come
 from the BC5CDR training split, and a candidate is true when the development split states
-it as a CID pair. A target is a disease with at least one true candidate; its pool is the
-ranker's ``pool_size`` best chemicals for it. Each hypothesis carries, as intermediates, its
+it as a CID pair. A target is a chemical (or, with ``target="disease"``, a disease) with at
+least one true candidate; its pool is the ranker's ``pool_size`` best candidates for it: the
+diseases a lab would test the drug for first. Candidates are linked in the selection
+environment's feedback features in two ways: each hypothesis carries, as intermediates, its
 most specific linking terms (the entities co-mentioned with both the chemical and the
-disease in the fewest abstracts), so candidates that share a linking term are linked in the
-selection environment's feedback features.
+disease in the fewest abstracts), and `TargetPools.categories` gives every disease its
+MeSH classes at ``category_depth`` (Liver Diseases for hepatitis), since a drug that harms
+one organ tends to show several of its diseases.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
@@ -28,7 +32,6 @@ from experiments.benchmarks.e1_features import (
     embed_documents,
     fit_ranker,
 )
-from experiments.benchmarks.e1_rerank import top_rows
 from retrieval.cooccurrence import CooccurrenceGraph
 from retrieval.pubtator import Document
 
@@ -54,14 +57,16 @@ class TargetPools:
     """One candidate pool per target, best ranker score first, and the true hypotheses.
 
     Attributes:
-        targets: disease ids, sorted.
+        targets: chemical or disease ids, sorted.
         pools: ``pools[i]`` holds ``targets[i]``'s candidates.
         truth: ids of the hypotheses the held-out split states.
+        categories: entity id -> its MeSH classes, for `rl.env.HypothesisSelectionEnv`.
     """
 
     targets: list[str]
     pools: list[list[Hypothesis]]
     truth: frozenset[str]
+    categories: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def positives(self) -> np.ndarray:
         """True candidates per pool, shape (n_targets,)."""
@@ -73,6 +78,7 @@ class TargetPools:
             targets=[self.targets[i] for i in indices],
             pools=[self.pools[i] for i in indices],
             truth=self.truth,
+            categories=self.categories,
         )
 
 
@@ -82,6 +88,8 @@ def build_target_pools(
     seed: int,
     pool_size: int,
     intermediates: int,
+    target: Literal["chemical", "disease"] = "chemical",
+    category_depth: int = 2,
 ) -> TargetPools:
     """E1's candidates and learned-ranker scores, cut to each target's top ``pool_size``.
 
@@ -91,6 +99,9 @@ def build_target_pools(
         seed: the ranker's fitting split (as in E1).
         pool_size: candidates kept per target.
         intermediates: linking terms kept per hypothesis.
+        target: what a pool is about: one chemical (its candidate diseases) or one disease.
+        category_depth: MeSH tree level of the classes in `TargetPools.categories` (2: Liver
+            Diseases, Heart Diseases, ...); 0 for none.
     """
     candidates = build_candidates(train, held_out)
     vectors = _embeddings(train)
@@ -101,20 +112,35 @@ def build_target_pools(
     columns["ranker"] = ranker
 
     graph = builder.corpus.graph
-    targets = candidates.evaluated_targets()
+    by_target = _target_rows(candidates, target)
     pools, truth = [], set()
-    for target in targets:
-        rows = top_rows(candidates, ranker, target, pool_size)
+    for rows in by_target.values():
+        rows = rows[np.lexsort((rows, -ranker[rows]))[:pool_size]]  # ties by row: deterministic
         pool = [_hypothesis(candidates, int(r), graph, columns, intermediates) for r in rows]
         truth |= {h.id for h, r in zip(pool, rows, strict=True) if candidates.labels[r]}
         pools.append(pool)
+    categories = {}
+    if category_depth:
+        entities = {e.id for pool in pools for h in pool for e in (h.subject, h.object)}
+        categories = {e: frozenset(builder.mesh.classes(e, category_depth)) for e in entities}
     logger.info(
-        "E4: %d targets, pools of %d, %d true candidates in them",
-        len(targets),
+        "E4: %d %s targets, pools of %d, %d true candidates in them",
+        len(by_target),
+        target,
         pool_size,
         len(truth),
     )
-    return TargetPools(targets=targets, pools=pools, truth=frozenset(truth))
+    return TargetPools(list(by_target), pools, frozenset(truth), categories)
+
+
+def _target_rows(candidates: CandidateSet, target: str) -> dict[str, np.ndarray]:
+    """Candidate rows of every target with a true candidate, by target id in sorted order."""
+    if target not in ("chemical", "disease"):
+        raise ValueError(f"`target` must be 'chemical' or 'disease', got {target!r}")
+    index = candidates.chem_index if target == "chemical" else candidates.disease_index
+    names = candidates.chemicals if target == "chemical" else candidates.diseases
+    hits = np.unique(index[candidates.labels == 1])
+    return {names[i]: np.flatnonzero(index == i) for i in sorted(hits, key=lambda i: names[i])}
 
 
 def _embeddings(docs: Sequence[Document]) -> dict[str, np.ndarray]:

@@ -1,15 +1,20 @@
-"""E4: choosing which hypotheses to test, on targets the learned policies never trained on.
+"""E4: choosing which hypotheses to test, on targets the fitted policies never saw.
 
 Setting (E1's, see `experiments.benchmarks.e4_pools`): the BC5CDR training split builds
 every never-co-mentioned chemical-disease candidate and E1's learned ranker scores them; a
-target is a disease with at least one true candidate (a development-split CID pair), and
-its pool is the ranker's top ``pool_size``. The lab (`rl.labs.SimulatedLab` over the
-development split, closed world) confirms exactly the true pairs.
+target is a chemical with at least one true candidate (a development-split CID pair), and
+its pool is the ranker's top ``pool_size`` diseases for it: what a lab screening that drug
+would test first. The lab (`rl.labs.SimulatedLab` over the development split, closed
+world) confirms exactly the true pairs. Candidates are linked by shared intermediates and
+by their diseases' MeSH classes (``category_depth``), so an outcome says something about
+the candidates it is linked to. ``target: disease`` gives E1's per-disease pools instead.
 
-Targets are split by the seed into training and held-out targets. MaskablePPO (SB3's flat
-MLP, ``ppo``, and a slot-shared network, ``ppo_slot``) trains on training targets only;
-every policy is then scored on the held-out targets: discoveries after 10, 25 and 50 tests
-and the area under the discovery curve. ``oracle`` (true candidates first) is the bound.
+Targets are split by the seed into training and held-out targets. Three policies are
+fitted on training targets only: ``greedy_feedback`` (`rl.policies.FeedbackGreedyPolicy`,
+its two weights chosen there) and MaskablePPO with SB3's flat MLP (``ppo``) and with a
+slot-shared network (``ppo_slot``). Every policy is then scored on the held-out targets:
+discoveries after 10, 25 and 50 tests and the area under the discovery curve. ``oracle``
+(true candidates first) is the bound.
 
 Control: the same policies face `rl.controls.PermutedLab`, which answers each test with
 another pool member's true outcome; discoveries are still counted against the truth. A
@@ -21,8 +26,9 @@ drop and a paired bootstrap 95% CI of its mean (``auc_drop_wilcoxon_p``, ``auc_d
 
 Outputs in the run folder: ``table.md``, ``discovery_curve.png``, ``e4_timings.json`` (wall
 time per stage and this seed's peak memory); metrics such as ``eval/ppo/discoveries@10``,
-``control_permuted/ppo/auc`` and ``control_permuted/ppo/auc_drop``; ``series.json`` also
-holds each held-out target's AUC (``per_target_auc/<lab>/<policy>``).
+``control_permuted/ppo/auc``, ``control_permuted/ppo/auc_drop`` and the fitted weights
+``train/greedy_feedback/bonus`` and ``.../penalty``; ``series.json`` also holds each
+held-out target's AUC (``per_target_auc/<lab>/<policy>``).
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -56,7 +62,7 @@ from retrieval.pubtator import read_pubtator
 from rl.controls import PermutedLab
 from rl.env import EnvConfig
 from rl.labs import SimulatedLab
-from rl.policies import Policy
+from rl.policies import FeedbackGreedyPolicy, Policy
 
 logger = logging.getLogger(__name__)
 
@@ -87,8 +93,14 @@ class E4Params(BaseModel):
         "bio/bc5cdr/CDR_DevelopmentSet.PubTator.txt", description="Source of the true pairs."
     )
     max_documents: int | None = Field(None, ge=10, description="Cut the training corpus.")
+    target: Literal["chemical", "disease"] = Field(
+        "chemical", description="A pool is one chemical's candidate diseases, or one disease's."
+    )
     pool_size: int = Field(100, ge=2, description="Ranker's top candidates per target.")
     intermediates: int = Field(5, ge=0, description="Linking terms kept per hypothesis.")
+    category_depth: int = Field(
+        2, ge=0, description="MeSH level of the classes linking candidates (0: none)."
+    )
     budgets: list[int] = Field(
         default_factory=lambda: [10, 25, 50], description="Tests at which discoveries count."
     )
@@ -134,7 +146,15 @@ def run(params: dict[str, Any], seed: int, run_dir: Path) -> TaskOutput:
     train_path, held_path = resolve(cfg.train), resolve(cfg.held_out)
     train_docs = list(read_pubtator(train_path))[: cfg.max_documents]
     held_docs = list(read_pubtator(held_path))
-    pools = build_target_pools(train_docs, held_docs, seed, cfg.pool_size, cfg.intermediates)
+    pools = build_target_pools(
+        train_docs,
+        held_docs,
+        seed,
+        cfg.pool_size,
+        cfg.intermediates,
+        cfg.target,
+        cfg.category_depth,
+    )
     lab = SimulatedLab.from_pubtator(held_path)
     train_idx, eval_idx = split_targets(len(pools.targets), cfg.train_fraction, seed)
     train_all, held = pools.subset(train_idx), pools.subset(eval_idx)
@@ -150,6 +170,10 @@ def run(params: dict[str, Any], seed: int, run_dir: Path) -> TaskOutput:
 
     metrics = _data_metrics(pools, train_all, train, held)
     metrics["train/timesteps"] = float(cfg.ppo.timesteps)
+    fitted = policies.get("greedy_feedback")
+    if isinstance(fitted, FeedbackGreedyPolicy):
+        metrics["train/greedy_feedback/bonus"] = fitted.bonus
+        metrics["train/greedy_feedback/penalty"] = fitted.penalty
     permuted = PermutedLab(lab, held.pools, seed)
     seeds = [seed * 1000 + e for e in range(cfg.episodes)]
     series: dict[str, list[float]] = {}
@@ -209,7 +233,7 @@ def _policies(
                 )
             tick = time.perf_counter()
             built[name] = train_learned(
-                name, train.pools, lab, budget, cfg.ppo.timesteps, seed, config, cfg.ppo.kwargs()
+                name, train, lab, budget, cfg.ppo.timesteps, seed, config, cfg.ppo.kwargs()
             )
             stages[f"train_{name}_s"] = time.perf_counter() - tick
     return built

@@ -20,6 +20,7 @@ from experiments.benchmarks.e4_pools import SCORE_KEYS, TargetPools, build_targe
 from experiments.benchmarks.e4_report import control_test
 from experiments.benchmarks.e4_selection import E4Params, _drop_test, split_targets, target_aucs
 from retrieval.cooccurrence import CooccurrenceGraph
+from retrieval.mesh import MeshVocabulary
 from retrieval.pubtator import Document, read_pubtator
 from rl.controls import PermutedLab
 from rl.env import EnvConfig
@@ -58,14 +59,39 @@ def test_pools_are_the_rankers_top_never_co_mentioned_candidates(
     truth = {(c, d) for _, c, d in read_cid_pairs(bc5cdr_dev)}  # read from the file itself
     assert pools.targets == sorted(pools.targets) and len(pools.targets) > 10
     for target, pool in zip(pools.targets, pools.pools, strict=True):
-        assert len(pool) == POOL and {h.object.id for h in pool} == {target}
+        assert len(pool) == POOL and {h.subject.id for h in pool} == {target}
         ranker = [h.scores["ranker"] for h in pool]
         assert ranker == sorted(ranker, reverse=True)
         for h in pool:
             assert graph.count(h.subject.id, h.object.id) == 0
-            assert (h.id in pools.truth) == ((h.subject.id, target) in truth)
+            assert (h.id in pools.truth) == ((target, h.object.id) in truth)
             for b in h.provenance.intermediates:
-                assert graph.count(h.subject.id, b.id) and graph.count(target, b.id)
+                assert graph.count(target, b.id) and graph.count(h.object.id, b.id)
+
+
+def test_pools_carry_the_diseases_mesh_classes(pools: TargetPools) -> None:
+    mesh = MeshVocabulary.load()
+    diseases = {h.object.id for pool in pools.pools for h in pool}
+    assert diseases <= set(pools.categories)
+    for d in diseases:
+        assert pools.categories[d] == mesh.classes(d, 2)
+    assert sum(bool(pools.categories[d]) for d in diseases) > 0.5 * len(diseases)
+
+
+def test_disease_targets_give_one_disease_per_pool(
+    train_slice: list[Document], bc5cdr_dev: Path
+) -> None:
+    dev = list(read_pubtator(bc5cdr_dev))
+    by_disease = build_target_pools(
+        train_slice, dev, seed=0, pool_size=POOL, intermediates=3, target="disease"
+    )
+    truth = {(c, d) for _, c, d in read_cid_pairs(bc5cdr_dev)}
+    for target, pool in zip(by_disease.targets, by_disease.pools, strict=True):
+        assert {h.object.id for h in pool} == {target}
+        for h in pool:
+            assert (h.id in by_disease.truth) == ((h.subject.id, target) in truth)
+    with pytest.raises(ValueError, match="must be 'chemical' or 'disease'"):
+        build_target_pools(train_slice, dev, 0, POOL, 3, target="gene")  # type: ignore[arg-type]
 
 
 def test_lab_confirms_exactly_the_true_candidates(pools: TargetPools, lab: SimulatedLab) -> None:
@@ -201,11 +227,12 @@ def test_small_run_end_to_end(tmp_path: Path) -> None:
     assert {"mesh_terms", "mesh_tree_numbers"} <= set(inputs)
 
     metrics = read_metrics(dirs[0])
-    for policy in ("random", "greedy", "ucb", "thompson", "ppo", "ppo_slot"):
+    for policy in ("random", "greedy", "greedy_feedback", "ucb", "thompson", "ppo", "ppo_slot"):
         for key in ("discoveries@2", "discoveries@5", "discoveries@10", "auc"):
             assert f"eval/{policy}/{key}" in metrics
             assert f"control_permuted/{policy}/{key}" in metrics
         assert metrics[f"eval/{policy}/auc"] <= metrics["eval/oracle/auc"]
+    assert metrics["train/greedy_feedback/bonus"] in (0.0, 0.1, 0.2, 0.3, 0.5, 1.0)
     assert metrics["control_permuted/greedy/auc_drop"] == 0.0
     assert metrics["control_permuted/random/auc_drop"] == 0.0
     for ignores_outcomes in ("greedy", "random"):

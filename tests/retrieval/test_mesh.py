@@ -26,6 +26,16 @@ def test_names_and_types(mesh: MeshVocabulary) -> None:
     assert mesh.name("D008094") is None and mesh.name("MESH:X1") is None  # ids are namespaced
 
 
+def test_classes_are_the_descriptors_at_a_tree_depth(mesh: MeshVocabulary) -> None:
+    assert mesh.classes("MESH:D006505", 2) == {"MESH:D008107"}  # Hepatitis: Liver Diseases
+    assert mesh.classes("MESH:D008107", 2) == {"MESH:D008107"}  # a class is its own
+    assert mesh.classes("MESH:D004066", 2) == set()  # C06 itself is above depth 2
+    assert mesh.classes("MESH:D006505", 1) == {"MESH:D004066"}  # Digestive System Diseases
+    assert mesh.classes("MESH:X1", 2) == set()
+    with pytest.raises(ValueError, match="counts tree levels from 1"):
+        mesh.classes("MESH:D006505", 0)
+
+
 def test_hierarchy(mesh: MeshVocabulary) -> None:
     assert mesh.tree_numbers("MESH:D006973") == ("C14.907.489",)
     assert mesh.parents("MESH:D006973") == {"MESH:D014652"}  # Vascular Diseases

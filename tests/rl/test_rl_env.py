@@ -151,3 +151,27 @@ def test_space_samples_only_valid_actions_across_episodes(
         assert env.action_masks()[action]
         if env.step(action)[2]:
             env.reset()
+
+
+def test_categories_link_candidates_like_shared_entities(
+    dev_cid: list, dev_lab: SimulatedLab
+) -> None:
+    # Lithium carbonate induces cyanosis and arrhythmia (doc 6794356). The other two
+    # candidates share no entity with them; a class given to cyanosis and to the other
+    # chemical's disease links those two, and only through `categories`.
+    (_, li, cyanosis), (_, _, arrhythmia) = dev_cid[:2]
+    other_chem, other_disease = dev_cid[-1][1], dev_cid[-1][2]
+    pool = [
+        hypothesis(li, cyanosis),  # 0: true
+        hypothesis(li, arrhythmia),  # 1: shares lithium carbonate with 0
+        hypothesis(other_chem, other_disease),  # 2: shares the class with 0
+        hypothesis(other_chem, "MESH:D003866"),  # 3: shares other_chem with 2 only
+    ]
+    organ = {cyanosis: {"MESH:D006331"}, other_disease: {"MESH:D006331"}}
+    plain = HypothesisSelectionEnv([pool], dev_lab, 4, FIXED)
+    linked = HypothesisSelectionEnv([pool], dev_lab, 4, FIXED, categories=organ)
+    for env, expected in ((plain, [0, 0.25, 0, 0]), (linked, [0, 0.25, 0.25, 0])):
+        env.reset(seed=0)
+        obs, *_ = env.step(0)
+        np.testing.assert_allclose(obs[:-1].reshape(4, 6)[:, 3], expected)
+    assert "MESH:D006331" in linked.reset(seed=0)[1]["entities"][2]

@@ -8,7 +8,14 @@ import pytest
 from rl.env import EnvConfig, HypothesisSelectionEnv
 from rl.evaluate import evaluate, select_and_test
 from rl.labs import SimulatedLab
-from rl.policies import GreedyPolicy, Policy, RandomPolicy, ThompsonPolicy, UCBPolicy
+from rl.policies import (
+    FeedbackGreedyPolicy,
+    GreedyPolicy,
+    Policy,
+    RandomPolicy,
+    ThompsonPolicy,
+    UCBPolicy,
+)
 from tests.rl.rl_helpers import hypothesis
 
 FIXED = EnvConfig(max_candidates=4, score_keys=("s",), shuffle=False)
@@ -104,3 +111,69 @@ def test_select_and_test_attaches_outcomes(four_pool: list, dev_lab: SimulatedLa
     assert [h.id for h in tested] == [four_pool[1].id, four_pool[3].id]
     assert [h.outcome.confirmed for h in tested if h.outcome] == [True, False]
     assert four_pool[1].outcome is None  # the caller's hypotheses are left as they were
+
+
+def _organ_pool(dev_cid: list, negative_pairs: list) -> tuple[list, dict]:
+    # Lithium carbonate induces cyanosis and arrhythmia (doc 6794356); the two negatives are
+    # other real dev pairs. Cyanosis and arrhythmia get one shared class.
+    (_, li, cyanosis), (_, _, arrhythmia) = dev_cid[:2]
+    free = [p for p in negative_pairs if not set(p) & {li, cyanosis, arrhythmia}]
+    (c, d) = free[0]
+    (c2, d2) = next(p for p in free if not set(p) & {c, d})
+    pool = [
+        hypothesis(li, cyanosis, s=0.9),
+        hypothesis(c, d, s=0.8),
+        hypothesis(li, arrhythmia, s=0.1),
+        hypothesis(c2, d2, s=0.0),
+    ]
+    return pool, {cyanosis: {"MESH:D006331"}, arrhythmia: {"MESH:D006331"}}
+
+
+def _picks_linked(policy: Policy, pool: list, lab: SimulatedLab, categories: dict) -> list[int]:
+    env = HypothesisSelectionEnv([pool], lab, 4, FIXED, categories=categories)
+    obs, info = env.reset(seed=0)
+    policy.reset(0)
+    picks, done = [], False
+    while not done:
+        picks.append(policy.select(obs, env.action_masks(), info))
+        obs, _, done, _, info = env.step(picks[-1])
+    return picks
+
+
+def test_feedback_greedy_moves_linked_candidates_after_a_confirmation(
+    dev_cid: list, dev_lab: SimulatedLab, negative_pairs: list
+) -> None:
+    pool, organ = _organ_pool(dev_cid, negative_pairs)
+    # Scaled s: 1, 8/9, 1/9, 0. After slot 0 is confirmed, slot 2 (linked to it through
+    # lithium carbonate and the class: one linked confirmation) is worth 1/9 + 0.8 > 8/9,
+    # but not with a bonus of 0.5; greedy keeps the score order.
+    assert _picks_linked(FeedbackGreedyPolicy("s", bonus=0.8), pool, dev_lab, organ) == [0, 2, 1, 3]
+    assert _picks_linked(FeedbackGreedyPolicy("s", bonus=0.5), pool, dev_lab, organ) == [0, 1, 2, 3]
+    assert _picks_linked(FeedbackGreedyPolicy("s", bonus=0.0), pool, dev_lab, organ) == [0, 1, 2, 3]
+    assert _picks_linked(GreedyPolicy("s"), pool, dev_lab, organ) == [0, 1, 2, 3]
+    # A refutation pushes its neighbours down: (c, d) is refuted, so (c, arrhythmia), which
+    # shares c, falls below lithium carbonate and cyanosis (scaled 1, 8/9 - 1, 5/9, 0).
+    (_, li, cyanosis), (_, _, arrhythmia) = dev_cid[:2]
+    (c, d), (c2, d2) = (
+        (pool[1].subject.id, pool[1].object.id),
+        (pool[3].subject.id, pool[3].object.id),
+    )
+    refuted_first = [
+        hypothesis(c, d, s=0.9),
+        hypothesis(c, arrhythmia, s=0.8),
+        hypothesis(li, cyanosis, s=0.5),
+        hypothesis(c2, d2, s=0.0),
+    ]
+    penalised = FeedbackGreedyPolicy("s", bonus=0.0, penalty=1.0)
+    assert _picks_linked(penalised, refuted_first, dev_lab, {})[:2] == [0, 2]
+    assert _picks_linked(GreedyPolicy("s"), refuted_first, dev_lab, {})[:2] == [0, 1]
+
+
+def test_feedback_greedy_fit_takes_the_best_and_smallest_weights() -> None:
+    def auc(policy: FeedbackGreedyPolicy) -> float:  # best at bonus 0.3, penalty irrelevant
+        return -abs(policy.bonus - 0.3)
+
+    fitted = FeedbackGreedyPolicy.fit("s", auc, bonuses=(1.0, 0.3, 0.0), penalties=(0.05, 0.0))
+    assert (fitted.bonus, fitted.penalty) == (0.3, 0.0)
+    with pytest.raises(ValueError, match="must be >= 0"):
+        FeedbackGreedyPolicy("s", bonus=-1.0)
