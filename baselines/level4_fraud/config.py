@@ -52,6 +52,7 @@ MaxFeatures = Literal["sqrt", "log2"] | Annotated[float, Field(gt=0, le=1)] | No
 ModelName = Literal[
     "logistic_regression",
     "random_forest",
+    "random_forest_handbook",
     "balanced_bagging",
     "balanced_bagging_hgb",
     "gradient_boosting",
@@ -61,6 +62,8 @@ ModelName = Literal[
 class ModelsConfig(BaseModel):
     """Which models to fit and their hyperparameters (chosen on a validation split: tune.py).
 
+    ``random_forest_handbook`` is the handbook's chapter-3 forest as published: its 15 inputs
+    (no amount ratios) and scikit-learn's defaults, only ``seed`` and ``n_jobs`` configurable.
     ``balanced_bagging`` is the handbook's (chapter 6): decision trees of depth 20 on randomly
     undersampled bootstrap bags. ``balanced_bagging_hgb`` is this baseline's variant: the same
     balanced bags, each fitted with a histogram gradient-boosting model.
@@ -69,7 +72,13 @@ class ModelsConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     names: list[ModelName] = Field(
-        ["logistic_regression", "random_forest", "balanced_bagging", "balanced_bagging_hgb"],
+        [
+            "logistic_regression",
+            "random_forest",
+            "random_forest_handbook",
+            "balanced_bagging",
+            "balanced_bagging_hgb",
+        ],
         description="Models to train and compare.",
     )
     amount_ratios: bool = Field(

@@ -26,6 +26,7 @@ HANDBOOK = {
 HANDBOOK_ROW = {
     "logistic_regression": "logistic_regression",
     "random_forest": "random_forest",
+    "random_forest_handbook": "random_forest",
     "balanced_bagging": "balanced_bagging",
     "balanced_bagging_hgb": "balanced_bagging",
 }
@@ -77,12 +78,18 @@ def _balanced_bagging(
 def make_model(name: str, cfg: ModelsConfig) -> Pipeline:
     """A fresh pipeline (optional amount ratios, standard scaling, classifier) for ``name``.
 
+    ``random_forest_handbook`` is the handbook's forest as published (BaselineModeling,
+    chapter 3): the 15 inputs, scaled, and ``RandomForestClassifier`` with its defaults.
+
     Raises:
         ValueError: ``name`` is not a known model.
     """
-    steps: list = [AmountRatios()] if cfg.amount_ratios else []
+    ratios = cfg.amount_ratios and name != "random_forest_handbook"
+    steps: list = [AmountRatios()] if ratios else []
     steps.append(StandardScaler())
-    if name == "logistic_regression":
+    if name == "random_forest_handbook":
+        steps.append(RandomForestClassifier(n_jobs=cfg.n_jobs, random_state=cfg.seed))
+    elif name == "logistic_regression":
         steps.append(LogisticRegression(C=cfg.logreg_c, max_iter=2000, random_state=cfg.seed))
     elif name == "random_forest":
         steps.append(
@@ -120,7 +127,7 @@ def make_model(name: str, cfg: ModelsConfig) -> Pipeline:
         )
     else:
         raise ValueError(
-            f"unknown model {name!r}; use logistic_regression, random_forest, balanced_bagging, "
-            "balanced_bagging_hgb or gradient_boosting"
+            f"unknown model {name!r}; use logistic_regression, random_forest, "
+            "random_forest_handbook, balanced_bagging, balanced_bagging_hgb or gradient_boosting"
         )
     return make_pipeline(*steps)
