@@ -21,8 +21,10 @@ from tests.rl.rl_helpers import hypothesis
 FIXED = EnvConfig(max_candidates=4, score_keys=("s",), shuffle=False)
 
 
-def _picks(policy: Policy, pool: list, lab: SimulatedLab, budget: int = 4) -> list[int]:
-    env = HypothesisSelectionEnv([pool], lab, budget, FIXED)
+def _picks(
+    policy: Policy, pool: list, lab: SimulatedLab, budget: int = 4, categories: dict | None = None
+) -> list[int]:
+    env = HypothesisSelectionEnv([pool], lab, budget, FIXED, categories=categories)
     obs, info = env.reset(seed=0)
     policy.reset(0)
     picks, done = [], False
@@ -129,17 +131,6 @@ def _organ_pool(dev_cid: list, negative_pairs: list) -> tuple[list, dict]:
     return pool, {cyanosis: {"MESH:D006331"}, arrhythmia: {"MESH:D006331"}}
 
 
-def _picks_linked(policy: Policy, pool: list, lab: SimulatedLab, categories: dict) -> list[int]:
-    env = HypothesisSelectionEnv([pool], lab, 4, FIXED, categories=categories)
-    obs, info = env.reset(seed=0)
-    policy.reset(0)
-    picks, done = [], False
-    while not done:
-        picks.append(policy.select(obs, env.action_masks(), info))
-        obs, _, done, _, info = env.step(picks[-1])
-    return picks
-
-
 def test_feedback_greedy_moves_linked_candidates_after_a_confirmation(
     dev_cid: list, dev_lab: SimulatedLab, negative_pairs: list
 ) -> None:
@@ -147,10 +138,10 @@ def test_feedback_greedy_moves_linked_candidates_after_a_confirmation(
     # Scaled s: 1, 8/9, 1/9, 0. After slot 0 is confirmed, slot 2 (linked to it through
     # lithium carbonate and the class: one linked confirmation) is worth 1/9 + 0.8 > 8/9,
     # but not with a bonus of 0.5; greedy keeps the score order.
-    assert _picks_linked(FeedbackGreedyPolicy("s", bonus=0.8), pool, dev_lab, organ) == [0, 2, 1, 3]
-    assert _picks_linked(FeedbackGreedyPolicy("s", bonus=0.5), pool, dev_lab, organ) == [0, 1, 2, 3]
-    assert _picks_linked(FeedbackGreedyPolicy("s", bonus=0.0), pool, dev_lab, organ) == [0, 1, 2, 3]
-    assert _picks_linked(GreedyPolicy("s"), pool, dev_lab, organ) == [0, 1, 2, 3]
+    for bonus, order in ((0.8, [0, 2, 1, 3]), (0.5, [0, 1, 2, 3]), (0.0, [0, 1, 2, 3])):
+        policy = FeedbackGreedyPolicy("s", bonus=bonus)
+        assert _picks(policy, pool, dev_lab, categories=organ) == order, bonus
+    assert _picks(GreedyPolicy("s"), pool, dev_lab, categories=organ) == [0, 1, 2, 3]
     # A refutation pushes its neighbours down: (c, d) is refuted, so (c, arrhythmia), which
     # shares c, falls below lithium carbonate and cyanosis (scaled 1, 8/9 - 1, 5/9, 0).
     (_, li, cyanosis), (_, _, arrhythmia) = dev_cid[:2]
@@ -165,8 +156,8 @@ def test_feedback_greedy_moves_linked_candidates_after_a_confirmation(
         hypothesis(c2, d2, s=0.0),
     ]
     penalised = FeedbackGreedyPolicy("s", bonus=0.0, penalty=1.0)
-    assert _picks_linked(penalised, refuted_first, dev_lab, {})[:2] == [0, 2]
-    assert _picks_linked(GreedyPolicy("s"), refuted_first, dev_lab, {})[:2] == [0, 1]
+    assert _picks(penalised, refuted_first, dev_lab, categories={})[:2] == [0, 2]
+    assert _picks(GreedyPolicy("s"), refuted_first, dev_lab, categories={})[:2] == [0, 1]
 
 
 def test_feedback_greedy_fit_takes_the_best_and_smallest_weights() -> None:
