@@ -11,15 +11,15 @@ Observation (float32, shape ``(max_candidates * (len(score_keys) + 5) + 1,)``), 
   0 for a missing score or a padding slot);
 * ``tested`` (0/1) and ``outcome`` (+1 confirmed, -1 refuted, 0 untested or undecided);
 * feedback: the number of confirmed and of refuted tested candidates that share a group
-  with this one, divided by ``budget``; a candidate's groups are its subject, object and
-  intermediate ids and, when the environment is given ``categories``, the classes of its
-  subject and object (e.g. a disease's MeSH organ system);
+  with this one, divided by ``budget``; a candidate's groups are its entities (subject,
+  object and intermediate ids) and, when the environment is given ``categories``, its
+  classes (those of its subject and object, e.g. a disease's MeSH organ system);
 * ``present`` (1 for a real candidate, 0 for padding);
 
 then the remaining budget as a fraction of ``budget``.
 
 The info dict (for rule-based policies) holds, in slot order: ``ids`` (hypothesis ids),
-``entities`` (each candidate's groups, as above), ``tested``, ``outcomes``
+``entities`` and ``classes`` (each candidate's groups of the two kinds), ``tested``, ``outcomes``
 (+1/-1/0), raw ``scores`` by key, ``discoveries`` so far and the last ``outcome``. The
 hypotheses themselves are ``env.candidates``.
 """
@@ -57,8 +57,8 @@ class EnvConfig(BaseModel):
     shuffle: bool = Field(default=True, description="Shuffle candidate order at every reset.")
     drop_pool_wide_entities: bool = Field(
         default=False,
-        description="Leave entities that every candidate of a pool shares (the target of a "
-        "per-target pool) out of the feedback links and `info['entities']`: they link every "
+        description="Leave entities and classes that every candidate of a pool shares (the "
+        "target of a per-target pool) out of the feedback links and the info dict: they link every "
         "candidate to every other and so tell none apart.",
     )
 
@@ -211,14 +211,21 @@ class HypothesisSelectionEnv(gym.Env[np.ndarray, np.int64]):
         self._scores = _minmax(self._raw_scores[:count], n)
         # Plain tuples, not the Hypothesis objects: SB3 deep-copies every info dict.
         self._ids = tuple(h.id for h in self.candidates)
-        groups = [candidate_groups(h, self.categories) for h in self.candidates]
-        if self.config.drop_pool_wide_entities and count > 1:
-            pool_wide = set.intersection(*groups)
-            groups = [g - pool_wide for g in groups]
-        self._entities = tuple(tuple(sorted(g)) for g in groups)
+        entities = self._distinct([entity_ids(h) for h in self.candidates])
+        classes = self._distinct([entity_classes(h, self.categories) for h in self.candidates])
+        self._entities = tuple(tuple(sorted(g)) for g in entities)
+        self._classes = tuple(tuple(sorted(g)) for g in classes)
         self._links = np.zeros((n, n), dtype=np.float32)
-        self._links[:count, :count] = link_matrix(groups)
+        self._links[:count, :count] = link_matrix(
+            [e | c for e, c in zip(entities, classes, strict=True)]
+        )
         self._space.valid = self.action_masks()
+
+    def _distinct(self, groups: list[set[str]]) -> list[set[str]]:
+        if self.config.drop_pool_wide_entities and len(groups) > 1:
+            pool_wide = set.intersection(*groups)
+            return [g - pool_wide for g in groups]
+        return groups
 
     def _check_action(self, action: Any) -> int:
         try:
@@ -264,6 +271,7 @@ class HypothesisSelectionEnv(gym.Env[np.ndarray, np.int64]):
             "pool": self.pool_index,
             "ids": self._ids,
             "entities": self._entities,
+            "classes": self._classes,
             "tested": self._tested.copy(),
             "outcomes": self._outcome.copy(),
             "scores": {
@@ -281,15 +289,13 @@ def entity_ids(hypothesis: Hypothesis) -> set[str]:
     return ids
 
 
-def candidate_groups(
-    hypothesis: Hypothesis, categories: Mapping[str, Collection[str]] | None = None
+def entity_classes(
+    hypothesis: Hypothesis, categories: Mapping[str, Collection[str]] | None
 ) -> set[str]:
-    """`entity_ids` plus the classes ``categories`` gives its subject and object."""
-    groups = entity_ids(hypothesis)
-    if categories:
-        groups.update(categories.get(hypothesis.subject.id, ()))
-        groups.update(categories.get(hypothesis.object.id, ()))
-    return groups
+    """The classes ``categories`` gives the hypothesis's subject and object."""
+    if not categories:
+        return set()
+    return {*categories.get(hypothesis.subject.id, ()), *categories.get(hypothesis.object.id, ())}
 
 
 def shared_entities(candidates: Sequence[Hypothesis]) -> np.ndarray:

@@ -117,11 +117,12 @@ class GreedyPolicy:
 class _GroupBandit:
     """Beta-Bernoulli counts over the entity groups of the current pool.
 
-    Model: each entity id g (a subject, an object or an intermediate) has an unknown rate
+    Model: each group g (a subject, an object, an intermediate or a class) has an unknown rate
     theta_g at which hypotheses involving it are confirmed, with prior Beta(alpha, beta). Every
     tested candidate of the episode updates all its groups (confirmed: alpha_g += 1, refuted:
     beta_g += 1; undecided outcomes teach nothing). A candidate's rate is the mean of its
-    groups' rates, so two hypotheses sharing a chemical or an intermediate inform each other.
+    groups' rates, so two hypotheses sharing a chemical, an intermediate or a class inform each
+    other.
     """
 
     def __init__(self, alpha: float, beta: float, score_key: str | None) -> None:
@@ -132,7 +133,10 @@ class _GroupBandit:
     def counts(
         self, info: dict[str, Any]
     ) -> tuple[Sequence[Sequence[str]], dict[str, list[float]]]:
-        groups: Sequence[Sequence[str]] = info["entities"]
+        classes = info.get("classes") or [()] * len(info["entities"])
+        groups = [
+            tuple(dict.fromkeys((*e, *c))) for e, c in zip(info["entities"], classes, strict=True)
+        ]
         posterior: dict[str, list[float]] = {}
         for slot, members in enumerate(groups):
             for g in members:
@@ -213,18 +217,25 @@ class FeedbackGreedyPolicy:
     """Greedy by score, moved by the outcomes of this episode's linked tests.
 
     A candidate's value is its ``score_key`` min-max scaled within the pool (0 to 1), plus
-    ``bonus`` for every confirmed tested candidate it shares a group with (``info["entities"]``:
-    an entity, an intermediate or a class) and minus ``penalty`` for every refuted one. With
-    both weights 0 it is `GreedyPolicy`; `fit` chooses them on training pools. Ties go to the
-    higher score, then the lowest slot.
+    ``bonus`` for every confirmed tested candidate it shares an entity with (subject, object or
+    intermediate: ``info["entities"]``), plus ``class_bonus`` for every one it shares a class
+    with (``info["classes"]``), minus ``penalty`` for every refuted one it shares either
+    with. With all weights 0 it is `GreedyPolicy`; `fit` chooses them on training pools. Ties
+    go to the higher score, then the lowest slot.
     """
 
-    def __init__(self, score_key: str, bonus: float = 0.3, penalty: float = 0.0) -> None:
-        if bonus < 0 or penalty < 0:
-            raise ValueError(f"`bonus` and `penalty` must be >= 0, got {bonus}, {penalty}")
-        self.score_key, self.bonus, self.penalty = score_key, bonus, penalty
+    def __init__(
+        self, score_key: str, bonus: float = 0.0, class_bonus: float = 0.3, penalty: float = 0.0
+    ) -> None:
+        if min(bonus, class_bonus, penalty) < 0:
+            raise ValueError(
+                f"weights must be >= 0, got bonus={bonus}, class_bonus={class_bonus}, "
+                f"penalty={penalty}"
+            )
+        self.score_key = score_key
+        self.bonus, self.class_bonus, self.penalty = bonus, class_bonus, penalty
         self.name = f"greedy_feedback:{score_key}"
-        self._pool: tuple[Any, np.ndarray] | None = None  # (ids, link matrix) of this pool
+        self._pool: tuple[Any, np.ndarray, np.ndarray] | None = None  # ids, entity/class links
 
     def reset(self, seed: int | None = None) -> None:
         self._pool = None
@@ -236,28 +247,41 @@ class FeedbackGreedyPolicy:
         if finite.any():
             low, high = scores[finite].min(), scores[finite].max()
             prior[finite] = (scores[finite] - low) / (high - low) if high > low else 0.5
-        links = self._links(info)
+        entity_links, class_links = self._links(info)
         outcomes = np.asarray(info["outcomes"])
-        values = prior + links @ (self.bonus * (outcomes > 0) - self.penalty * (outcomes < 0))
+        confirmed, refuted = (outcomes > 0).astype(float), (outcomes < 0).astype(float)
+        either = np.maximum(entity_links, class_links)
+        values = (
+            prior
+            + self.bonus * (entity_links @ confirmed)
+            + self.class_bonus * (class_links @ confirmed)
+            - self.penalty * (either @ refuted)
+        )
         return _argmax_masked(values, mask, np.where(finite, scores, -np.inf))
 
-    def _links(self, info: dict[str, Any]) -> np.ndarray:
+    def _links(self, info: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         from rl.env import link_matrix  # rl.env imports gymnasium; the baselines need not
 
         if self._pool is None or self._pool[0] is not info["ids"]:
-            groups: Sequence[Sequence[str]] = info["entities"]
-            links = np.zeros((len(info["tested"]),) * 2)
-            links[: len(groups), : len(groups)] = link_matrix(groups)
-            self._pool = (info["ids"], links)
-        return self._pool[1]
+            n = len(info["tested"])
+            matrices = []
+            for key in ("entities", "classes"):
+                groups: Sequence[Sequence[str]] = info.get(key, ())
+                links = np.zeros((n, n))
+                if groups:
+                    links[: len(groups), : len(groups)] = link_matrix(groups)
+                matrices.append(links)
+            self._pool = (info["ids"], matrices[0], matrices[1])
+        return self._pool[1], self._pool[2]
 
     @classmethod
     def fit(
         cls,
         score_key: str,
         episode_aucs: Any,
-        bonuses: Iterable[float] = (0.0, 0.1, 0.2, 0.3, 0.5, 1.0),
-        penalties: Iterable[float] = (0.0, 0.02, 0.05),
+        bonuses: Iterable[float] = (0.0, 0.1, 0.3, 1.0),
+        class_bonuses: Iterable[float] = (0.0, 0.1, 0.2, 0.3, 0.5, 1.0),
+        penalties: Iterable[float] = (0.0,),
     ) -> FeedbackGreedyPolicy:
         """The weights with the largest mean discovery AUC on training pools.
 
@@ -265,10 +289,18 @@ class FeedbackGreedyPolicy:
             score_key: the prior score.
             episode_aucs: ``policy -> mean AUC``, run on training pools only (e.g.
                 ``lambda p: rl.evaluate.evaluate(p, train_pools, lab, budget).auc.mean()``).
-            bonuses, penalties: the grid; ties go to the smaller weights (first in the grid).
+            bonuses, class_bonuses, penalties: the grid; ties go to the smaller weights.
         """
-        grid = [(b, p) for b in sorted(bonuses) for p in sorted(penalties)]
-        scored = [(float(episode_aucs(cls(score_key, b, p))), -i) for i, (b, p) in enumerate(grid)]
+        grid = [
+            (b, c, p)
+            for b in sorted(bonuses)
+            for c in sorted(class_bonuses)
+            for p in sorted(penalties)
+        ]
+        scored = [(float(episode_aucs(cls(score_key, *w))), -i) for i, w in enumerate(grid)]
         best = grid[-max(scored)[1]]
-        logger.info("greedy_feedback: bonus %.2f, penalty %.2f on training pools", *best)
+        logger.info(
+            "greedy_feedback: bonus %.2f, class bonus %.2f, penalty %.2f on training pools",
+            *best,
+        )
         return cls(score_key, *best)

@@ -11,10 +11,10 @@ the candidates it is linked to. ``target: disease`` gives E1's per-disease pools
 
 Targets are split by the seed into training and held-out targets. Three policies are
 fitted on training targets only: ``greedy_feedback`` (`rl.policies.FeedbackGreedyPolicy`,
-its two weights chosen there) and MaskablePPO with SB3's flat MLP (``ppo``) and with a
-slot-shared network (``ppo_slot``). Every policy is then scored on the held-out targets:
-discoveries after 10, 25 and 50 tests and the area under the discovery curve. ``oracle``
-(true candidates first) is the bound.
+its weights for links through entities and through classes chosen there) and MaskablePPO
+with SB3's flat MLP (``ppo``) and with a slot-shared network (``ppo_slot``). Every policy
+is then scored on the held-out targets: discoveries after 10, 25 and 50 tests and the area
+under the discovery curve. ``oracle`` (true candidates first) is the bound.
 
 Control: the same policies face `rl.controls.PermutedLab`, which answers each test with
 another pool member's true outcome; discoveries are still counted against the truth. A
@@ -27,8 +27,8 @@ drop and a paired bootstrap 95% CI of its mean (``auc_drop_wilcoxon_p``, ``auc_d
 Outputs in the run folder: ``table.md``, ``discovery_curve.png``, ``e4_timings.json`` (wall
 time per stage and this seed's peak memory); metrics such as ``eval/ppo/discoveries@10``,
 ``control_permuted/ppo/auc``, ``control_permuted/ppo/auc_drop`` and the fitted weights
-``train/greedy_feedback/bonus`` and ``.../penalty``; ``series.json`` also holds each
-held-out target's AUC (``per_target_auc/<lab>/<policy>``).
+``train/greedy_feedback/bonus``, ``.../class_bonus`` and ``.../penalty``; ``series.json``
+also holds each held-out target's AUC (``per_target_auc/<lab>/<policy>``).
 """
 
 from __future__ import annotations
@@ -173,6 +173,7 @@ def run(params: dict[str, Any], seed: int, run_dir: Path) -> TaskOutput:
     fitted = policies.get("greedy_feedback")
     if isinstance(fitted, FeedbackGreedyPolicy):
         metrics["train/greedy_feedback/bonus"] = fitted.bonus
+        metrics["train/greedy_feedback/class_bonus"] = fitted.class_bonus
         metrics["train/greedy_feedback/penalty"] = fitted.penalty
     permuted = PermutedLab(lab, held.pools, seed)
     seeds = [seed * 1000 + e for e in range(cfg.episodes)]

@@ -174,4 +174,7 @@ def test_categories_link_candidates_like_shared_entities(
         env.reset(seed=0)
         obs, *_ = env.step(0)
         np.testing.assert_allclose(obs[:-1].reshape(4, 6)[:, 3], expected)
-    assert "MESH:D006331" in linked.reset(seed=0)[1]["entities"][2]
+    info = linked.reset(seed=0)[1]
+    assert info["classes"] == (("MESH:D006331",), (), ("MESH:D006331",), ())
+    assert "MESH:D006331" not in info["entities"][2]  # entities and classes stay apart
+    assert plain.reset(seed=0)[1]["classes"] == ((), (), (), ())

@@ -135,12 +135,23 @@ def test_feedback_greedy_moves_linked_candidates_after_a_confirmation(
     dev_cid: list, dev_lab: SimulatedLab, negative_pairs: list
 ) -> None:
     pool, organ = _organ_pool(dev_cid, negative_pairs)
-    # Scaled s: 1, 8/9, 1/9, 0. After slot 0 is confirmed, slot 2 (linked to it through
-    # lithium carbonate and the class: one linked confirmation) is worth 1/9 + 0.8 > 8/9,
-    # but not with a bonus of 0.5; greedy keeps the score order.
-    for bonus, order in ((0.8, [0, 2, 1, 3]), (0.5, [0, 1, 2, 3]), (0.0, [0, 1, 2, 3])):
-        policy = FeedbackGreedyPolicy("s", bonus=bonus)
-        assert _picks(policy, pool, dev_lab, categories=organ) == order, bonus
+    # Scaled s: 1, 8/9, 1/9, 0. After slot 0 is confirmed, slot 2 is linked to it through
+    # lithium carbonate (an entity) and through the class: worth 1/9 + bonus + class_bonus,
+    # which passes slot 1's 8/9 at 0.8 from either link, or 0.4 + 0.4, but not at 0.5 from
+    # one. Greedy keeps the score order.
+    for bonus, class_bonus, order in (
+        (0.8, 0.0, [0, 2, 1, 3]),
+        (0.0, 0.8, [0, 2, 1, 3]),
+        (0.4, 0.4, [0, 2, 1, 3]),
+        (0.5, 0.0, [0, 1, 2, 3]),
+        (0.0, 0.5, [0, 1, 2, 3]),
+        (0.0, 0.0, [0, 1, 2, 3]),
+    ):
+        policy = FeedbackGreedyPolicy("s", bonus=bonus, class_bonus=class_bonus)
+        assert _picks(policy, pool, dev_lab, categories=organ) == order, (bonus, class_bonus)
+    # Without the classes only the entity link counts.
+    only_class = FeedbackGreedyPolicy("s", bonus=0.0, class_bonus=5.0)
+    assert _picks(only_class, pool, dev_lab, categories={}) == [0, 1, 2, 3]
     assert _picks(GreedyPolicy("s"), pool, dev_lab, categories=organ) == [0, 1, 2, 3]
     # A refutation pushes its neighbours down: (c, d) is refuted, so (c, arrhythmia), which
     # shares c, falls below lithium carbonate and cyanosis (scaled 1, 8/9 - 1, 5/9, 0).
@@ -155,16 +166,18 @@ def test_feedback_greedy_moves_linked_candidates_after_a_confirmation(
         hypothesis(li, cyanosis, s=0.5),
         hypothesis(c2, d2, s=0.0),
     ]
-    penalised = FeedbackGreedyPolicy("s", bonus=0.0, penalty=1.0)
+    penalised = FeedbackGreedyPolicy("s", bonus=0.0, class_bonus=0.0, penalty=1.0)
     assert _picks(penalised, refuted_first, dev_lab, categories={})[:2] == [0, 2]
     assert _picks(GreedyPolicy("s"), refuted_first, dev_lab, categories={})[:2] == [0, 1]
 
 
 def test_feedback_greedy_fit_takes_the_best_and_smallest_weights() -> None:
-    def auc(policy: FeedbackGreedyPolicy) -> float:  # best at bonus 0.3, penalty irrelevant
-        return -abs(policy.bonus - 0.3)
+    def auc(policy: FeedbackGreedyPolicy) -> float:  # best at class bonus 0.3; the rest ties
+        return -abs(policy.class_bonus - 0.3)
 
-    fitted = FeedbackGreedyPolicy.fit("s", auc, bonuses=(1.0, 0.3, 0.0), penalties=(0.05, 0.0))
-    assert (fitted.bonus, fitted.penalty) == (0.3, 0.0)
+    fitted = FeedbackGreedyPolicy.fit(
+        "s", auc, bonuses=(1.0, 0.0), class_bonuses=(1.0, 0.3, 0.0), penalties=(0.05, 0.0)
+    )
+    assert (fitted.bonus, fitted.class_bonus, fitted.penalty) == (0.0, 0.3, 0.0)
     with pytest.raises(ValueError, match="must be >= 0"):
         FeedbackGreedyPolicy("s", bonus=-1.0)
