@@ -30,6 +30,7 @@ from matplotlib.colors import to_hex
 
 from experiments.benchmarks.e4_eval import POLICIES
 from experiments.benchmarks.stats import paired_difference
+from experiments.multirun import ExperimentError
 from experiments.tables import aggregate, collect
 
 Cell = Callable[[str], str]
@@ -143,6 +144,9 @@ def summarize(run_dirs: list[Path]) -> str:
         for m, mean, std in zip(table["metric"], table["mean"], table["std"], strict=True)
     }
     policies = [p for p in POLICIES if f"eval/{p}/auc" in stats]
+    if not policies:
+        names = ", ".join(str(d) for d in run_dirs)
+        raise ExperimentError(f"{names}: no E4 policy metrics (eval/<policy>/auc); not E4 runs?")
     budgets = sorted(
         int(m.rsplit("@", 1)[1]) for m in stats if m.startswith(f"eval/{policies[0]}/discoveries@")
     )
@@ -187,11 +191,17 @@ def control_test(run_dirs: list[Path], policies: Sequence[str], n_boot: int = 10
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Print (and write beside the runs) the mean ± sd table of E4 run folders."""
+    """Print (and write beside the runs) the mean ± sd table of E4 run folders.
+
+    A folder that is not a finished E4 run exits with status 2 and names the folder.
+    """
     parser = argparse.ArgumentParser(description="E4 table over seeds")
     parser.add_argument("run_dirs", nargs="+", type=Path, help="E4 run folders (seed-*)")
     args = parser.parse_args(argv)
-    text = summarize(args.run_dirs)
+    try:
+        text = summarize(args.run_dirs)
+    except (ExperimentError, FileNotFoundError) as error:
+        parser.exit(2, f"e4_report: {error}\n")
     (args.run_dirs[0].parent / "e4_summary.md").write_text(text)
     print(text)
 

@@ -253,3 +253,24 @@ def test_small_run_end_to_end(tmp_path: Path) -> None:
     assert "| greedy |" in summary and "mean ± sd over 2 seeds" in summary
     assert "| greedy | +0.000 | [+0.000, +0.000] | 1 (n=2) | 1 (" in summary
     assert "Wall time" in (dirs[0] / "table.md").read_text()
+
+
+def test_report_names_a_folder_that_is_no_finished_e4_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from experiments.benchmarks.e4_report import main
+
+    unfinished = tmp_path / "seed-3"
+    unfinished.mkdir()
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(unfinished)])
+    assert exit_info.value.code == 2
+    assert f"{unfinished} has no metrics.json" in capsys.readouterr().err
+    other = tmp_path / "e3-seed-0"
+    other.mkdir()
+    (other / "metrics.json").write_text(json.dumps({"precision": 0.5}))
+    (other / "manifest.json").write_text(json.dumps({"seeds": [0]}))
+    (other / "config.yaml").write_text("name: e3_symbolic\n")
+    with pytest.raises(SystemExit):
+        main([str(other)])
+    assert "no E4 policy metrics" in capsys.readouterr().err
