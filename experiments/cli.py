@@ -93,12 +93,14 @@ def register(subparsers: Any) -> None:
     run.set_defaults(func=cmd_run)
 
     rep = sub.add_parser("reproduce", help="rerun a run folder and report differing metrics")
-    rep.add_argument("run_dir")
+    rep.add_argument(
+        "run_dir", help="a run folder (runs/experiments/<name>/seed-N) holding manifest.json"
+    )
     rep.add_argument("--out", help="where the rerun goes (default: a temp folder)")
     rep.set_defaults(func=cmd_reproduce)
 
     table = sub.add_parser("table", help="mean ± std over seeds as CSV, Markdown, LaTeX, PNG")
-    table.add_argument("run_dirs", nargs="+")
-    table.add_argument("--out", default="runs/tables")
-    table.add_argument("--stem", default="results")
+    table.add_argument("run_dirs", nargs="+", help="run folders, e.g. runs/experiments/e3/seed-*")
+    table.add_argument("--out", default="runs/tables", help="default: runs/tables")
+    table.add_argument("--stem", default="results", help="file name stem (default: results)")
     table.set_defaults(func=cmd_table)
