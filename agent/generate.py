@@ -44,7 +44,9 @@ def abc_features(graph: CooccurrenceGraph, a: str, c: str) -> dict[str, float]:
     shared = (set(na) & set(nc)) - {a, c}
     union = (set(na) | set(nc)) - {a, c}
     return {
-        "abc_score": sum(1.0 / math.log1p(graph.doc_count(b)) for b in shared),
+        # fsum: exactly rounded whatever the order, and a set's order changes with the hash
+        # seed of the process; a plain sum would differ in the last bit between runs.
+        "abc_score": math.fsum(1.0 / math.log1p(graph.doc_count(b)) for b in shared),
         "linking_terms": float(len(shared)),
         "jaccard": len(shared) / len(union) if union else 0.0,
     }
