@@ -57,8 +57,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         overrides["seed"] = args.seed
     if args.output_dir is not None:
         overrides["output_dir"] = args.output_dir
-    if args.quiet:
-        os.environ["TQDM_DISABLE"] = "1"  # also silences the bars of sentence-transformers
     config = load_config(args.config, overrides)
     result = run(config, progress=not args.quiet)
     top = result.loop.top(10)
@@ -134,6 +132,12 @@ def _plugins() -> list[Callable[[Any], None]]:
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--quiet" in argv:
+        # Before the parser imports the subcommands' modules: tqdm, transformers and the hub
+        # read these once, at import.
+        os.environ["TQDM_DISABLE"] = "1"
+        os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

@@ -128,3 +128,23 @@ def test_malformed_corpus_is_a_clear_error(
     assert main(["run", str(config), "--output-dir", str(tmp_path), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "broken.pubtator, line 3" in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_quiet_run_prints_no_progress_bar(tmp_path: Path) -> None:
+    # A fresh process, as a user runs it: tqdm reads TQDM_DISABLE once, at import, so the
+    # flag must be set before the pipeline's modules load.
+    import os
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "agent.cli", "run", str(SMALL), "--quiet"]
+    command += ["--output-dir", str(tmp_path)]
+    env = {k: v for k, v in os.environ.items() if k != "TQDM_DISABLE"}
+    done = subprocess.run(
+        command, env=env, capture_output=True, text=True, cwd=SMALL.parents[2], timeout=900
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Top " in done.stdout
+    for bar in ("it/s]", "s/it]", "batch/s]", "s/batch]"):
+        assert bar not in done.stderr, bar
