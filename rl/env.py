@@ -316,15 +316,22 @@ def link_matrix(groups: Sequence[Collection[str]]) -> np.ndarray:
     return links
 
 
+def minmax_within_pool(column: np.ndarray) -> np.ndarray:
+    """One score over a pool scaled to 0..1 (0.5 when all are equal; 0 where missing, NaN).
+
+    Within-pool scaling: pools from different runs have incomparable score ranges.
+    """
+    column = np.asarray(column, dtype=np.float64)
+    finite = np.isfinite(column)
+    if not finite.any():
+        return np.zeros_like(column)
+    low, high = column[finite].min(), column[finite].max()
+    scaled = (column - low) / (high - low) if high > low else np.full_like(column, 0.5)
+    return np.where(finite, scaled, 0.0)
+
+
 def _minmax(raw: np.ndarray, n_slots: int) -> np.ndarray:
-    # Within-pool scaling: pools from different runs have incomparable score ranges.
     out = np.zeros((n_slots, raw.shape[1]), dtype=np.float32)
     for k in range(raw.shape[1]):
-        column = raw[:, k]
-        finite = np.isfinite(column)
-        if not finite.any():
-            continue
-        low, high = column[finite].min(), column[finite].max()
-        scaled = (column - low) / (high - low) if high > low else np.full_like(column, 0.5)
-        out[: len(column), k] = np.where(finite, scaled, 0.0)
+        out[: len(raw), k] = minmax_within_pool(raw[:, k])
     return out

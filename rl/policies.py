@@ -241,12 +241,10 @@ class FeedbackGreedyPolicy:
         self._pool = None
 
     def select(self, obs: np.ndarray, mask: np.ndarray, info: dict[str, Any]) -> int:
+        from rl.env import minmax_within_pool  # rl.env imports gymnasium; baselines need not
+
         scores = _score_column(info, self.score_key)
-        finite = np.isfinite(scores)
-        prior = np.zeros_like(scores)
-        if finite.any():
-            low, high = scores[finite].min(), scores[finite].max()
-            prior[finite] = (scores[finite] - low) / (high - low) if high > low else 0.5
+        prior = minmax_within_pool(scores)
         entity_links, class_links = self._links(info)
         outcomes = np.asarray(info["outcomes"])
         confirmed, refuted = (outcomes > 0).astype(float), (outcomes < 0).astype(float)
@@ -257,7 +255,7 @@ class FeedbackGreedyPolicy:
             + self.class_bonus * (class_links @ confirmed)
             - self.penalty * (either @ refuted)
         )
-        return _argmax_masked(values, mask, np.where(finite, scores, -np.inf))
+        return _argmax_masked(values, mask, np.where(np.isfinite(scores), scores, -np.inf))
 
     def _links(self, info: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         from rl.env import link_matrix  # rl.env imports gymnasium; the baselines need not

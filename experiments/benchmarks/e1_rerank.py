@@ -36,9 +36,12 @@ LLM_BATCH = 32
 
 def top_rows(candidates: CandidateSet, scores: np.ndarray, target: str, k: int) -> np.ndarray:
     """The ``k`` best-scored candidate rows of ``target`` (ties by row, so deterministic)."""
-    rows = candidates.rows_of(target)
-    order = np.lexsort((rows, -scores[rows]))
-    return rows[order[:k]]
+    return best_rows(candidates.rows_of(target), scores, k)
+
+
+def best_rows(rows: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` of ``rows`` with the highest ``scores``, best first, ties by row."""
+    return rows[np.lexsort((rows, -scores[rows]))[:k]]
 
 
 def hypotheses(

@@ -32,6 +32,7 @@ from experiments.benchmarks.e1_features import (
     embed_documents,
     fit_ranker,
 )
+from experiments.benchmarks.e1_rerank import best_rows
 from retrieval.cooccurrence import CooccurrenceGraph
 from retrieval.pubtator import Document
 
@@ -115,7 +116,7 @@ def build_target_pools(
     by_target = _target_rows(candidates, target)
     pools, truth = [], set()
     for rows in by_target.values():
-        rows = rows[np.lexsort((rows, -ranker[rows]))[:pool_size]]  # ties by row: deterministic
+        rows = best_rows(rows, ranker, pool_size)
         pool = [_hypothesis(candidates, int(r), graph, columns, intermediates) for r in rows]
         truth |= {h.id for h, r in zip(pool, rows, strict=True) if candidates.labels[r]}
         pools.append(pool)
